@@ -1,11 +1,60 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.cli;
 
-/** Entry point: wires the process's streams to the command line. */
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import net.userrestart.marks.MarkStore;
+import net.userrestart.systemd.SystemHost;
+import picocli.CommandLine;
+
+/** Entry point: wires the process's streams and environment to the command line. */
 public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    System.exit(0);
+    quietLibraries(args, System.getenv());
+    Map<String, String> env = System.getenv();
+    Context context = new Context(new SystemHost(env), new MarkStore(MarkStore.DEFAULT_ROOT), env);
+    PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+    PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+    System.exit(run(context, out, err, args));
+  }
+
+  /** Runs one command line; what tests call. */
+  static int run(Context context, PrintWriter out, PrintWriter err, String... args) {
+    boolean debug = debugRequested(args, context.env());
+    return commandLine(context)
+        .setOut(out)
+        .setErr(err)
+        .setExecutionExceptionHandler(new ErrorHandler(debug))
+        .execute(args);
+  }
+
+  /** The command tree; also what the man page and completion generators read. */
+  static CommandLine commandLine(Context context) {
+    CommandLine cl = new CommandLine(new RestartCommand(context));
+    cl.addSubcommand("mark", new MarkCommand(context));
+    cl.addSubcommand("list", new ListCommand(context));
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    return cl;
+  }
+
+  /** -vv (or -v -v), or SYSTEMD_LOG_LEVEL=debug as for systemd's own tools. */
+  static boolean debugRequested(String[] args, Map<String, String> env) {
+    long v = Arrays.stream(args).filter(a -> a.equals("-v") || a.equals("--verbose")).count();
+    return v >= 2 || Arrays.asList(args).contains("-vv") || "debug".equals(env.get("SYSTEMD_LOG_LEVEL"));
+  }
+
+  /*
+   * dbus-java logs through slf4j at WARN when a peer disconnects, which a re-executing manager
+   * always does. Those lines are noise to a user; show them only at debug level. slf4j-simple
+   * reads its configuration once, from system properties, before the first logger exists.
+   */
+  private static void quietLibraries(String[] args, Map<String, String> env) {
+    System.setProperty(
+        "org.slf4j.simpleLogger.defaultLogLevel", debugRequested(args, env) ? "debug" : "off");
+    System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
   }
 }

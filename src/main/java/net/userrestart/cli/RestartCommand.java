@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.cli;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import net.userrestart.log.Log;
+import net.userrestart.marks.Mark;
+import net.userrestart.marks.MarkStore;
+import net.userrestart.marks.MarkStoreException;
+import net.userrestart.report.Report;
+import net.userrestart.restart.ManagerAction;
+import net.userrestart.restart.Outcome;
+import net.userrestart.restart.Plan;
+import net.userrestart.restart.Planner;
+import net.userrestart.restart.Request;
+import net.userrestart.restart.Restarter;
+import net.userrestart.restart.UnitResult;
+import net.userrestart.restart.UserTarget;
+import net.userrestart.restart.UserWorker;
+import net.userrestart.systemd.Host;
+import net.userrestart.systemd.SystemManager;
+import net.userrestart.systemd.SystemdException;
+import net.userrestart.systemd.UnitName;
+import net.userrestart.systemd.UserManagerConnector;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** The main command: re-execute user managers and restart marked user units. */
+@Command(
+    name = "systemd-user-restart",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Re-execute the systemd user manager of every user (user@UID.service) and try-restart the"
+          + " user units that package scriptlets marked for restart, so that user services run the"
+          + " new code after an upgrade.",
+      "",
+      "Run as root. Each user manager is reached directly on /run/user/UID/systemd/private and is"
+          + " given one deadline (--timeout) for all its work; users are handled concurrently."
+    },
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:Success, or nothing to do (also when not booted with systemd).",
+      "1:At least one user manager failed, was refused or timed out.",
+      "2:Invalid command line, unit name or user.",
+      "3:Not running as root.",
+      "4:Another run holds the mark store's lock.",
+      "5:The mark store cannot be read or written.",
+      "6:PID 1 could not be asked for the user managers.",
+      "70:Internal error."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  From an rpm file trigger, at the end of a transaction:",
+      "    systemd-user-restart --all-users --quiet || :",
+      "  An administrator, for one user, to see first what would happen:",
+      "    systemd-user-restart --user alice --dry-run",
+      "    systemd-user-restart --user alice pipewire.service",
+      "  A packager, after installing a test build that marks its units:",
+      "    systemd-user-restart list",
+      "    systemd-user-restart --all-users --dry-run",
+      "",
+      "Marks live in /run/systemd-user-restart; see systemd-user-restart mark --help."
+    })
+final class RestartCommand implements Callable<Integer> {
+  private final Context context;
+
+  @Spec CommandSpec spec;
+
+  @ArgGroup(exclusive = true, multiplicity = "0..1")
+  Selection selection;
+
+  /** Which users: exactly one of the two options. */
+  static final class Selection {
+    @Option(
+        names = {"-a", "--all-users"},
+        required = true,
+        description = "Act on every active user manager.")
+    boolean all;
+
+    @Option(
+        names = {"-u", "--user"},
+        required = true,
+        paramLabel = "NAME|UID",
+        description = "Act on this user's manager only; may be repeated.")
+    List<String> users;
+  }
+
+  @Parameters(
+      paramLabel = "UNIT",
+      arity = "0..*",
+      description = "User units to try-restart too, besides the marked ones.")
+  List<String> units = new ArrayList<>();
+
+  @Option(names = "--no-reexec", description = "Do not re-execute the user managers; restart units only.")
+  boolean noReexec;
+
+  @Option(names = "--reload", description = "daemon-reload the user managers instead of re-executing them.")
+  boolean reload;
+
+  @Option(
+      names = "--no-markers",
+      description = "Do not restart units marked with systemd's own Markers=needs-restart.")
+  boolean noMarkers;
+
+  @Option(
+      names = "--dry-run",
+      description = "Print what would be done (managers, marked units active there); change nothing.")
+  boolean dryRun;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "15",
+      description = "Deadline per user manager, covering connect, calls and job waits (default: ${DEFAULT-VALUE}).")
+  double timeout;
+
+  @Option(
+      names = {"-j", "--jobs"},
+      paramLabel = "N",
+      description = "User managers worked on at once (default: 8 per CPU).")
+  Integer jobs;
+
+  @Mixin OutputOptions output;
+
+  RestartCommand(Context context) {
+    this.context = context;
+  }
+
+  @Override
+  public Integer call() {
+    if (selection == null) {
+      throw new ExitException(
+          ExitCodes.USAGE, "say which users: --all-users, or --user NAME|UID (see --help)");
+    }
+    Request request = request();
+    Log log = output.log(spec.commandLine().getErr(), context.env());
+    Host host = context.host();
+    Optional<String> offline = host.offlineReason();
+    if (offline.isPresent()) {
+      log.notice(offline.get() + ", nothing to do.");
+      return ExitCodes.OK;
+    }
+    if (!host.isRoot()) {
+      throw new ExitException(
+          ExitCodes.NOT_PERMITTED, "must be run as root: only root may reach every user's manager");
+    }
+    Map<Integer, String> active = activeManagers(host, request.timeout());
+    List<Outcome> outcomes =
+        request.dryRun() ? dryRun(request, active, log) : restart(request, active, log);
+    PrintWriter out = spec.commandLine().getOut();
+    Report.of(output.json, output.quiet).write(outcomes, request.dryRun(), out);
+    return ExitCodes.from(outcomes);
+  }
+
+  private Request request() {
+    Users.checkUnits(units);
+    if (noReexec && reload) {
+      throw new ExitException(ExitCodes.USAGE, "--no-reexec and --reload exclude each other");
+    }
+    if (!(timeout > 0) || timeout > 86_400) {
+      throw new ExitException(ExitCodes.USAGE, "--timeout must be between 0 and 86400 seconds, not " + timeout);
+    }
+    int cpus = context.host().cpus();
+    int n = jobs == null ? 8 * cpus : jobs;
+    if (n < 1 || n > 1024) {
+      throw new ExitException(ExitCodes.USAGE, "--jobs must be between 1 and 1024, not " + n);
+    }
+    ManagerAction action =
+        noReexec ? ManagerAction.NONE : reload ? ManagerAction.RELOAD : ManagerAction.REEXECUTE;
+    Optional<List<UserTarget>> users =
+        selection.all ? Optional.empty() : Optional.of(Users.resolve(context.host(), selection.users));
+    return new Request(
+        users,
+        units,
+        action,
+        !noMarkers,
+        Duration.ofMillis((long) (timeout * 1000)),
+        n,
+        dryRun);
+  }
+
+  static Map<Integer, String> activeManagers(Host host, Duration timeout) {
+    try (SystemManager pid1 = host.systemManager(timeout)) {
+      Map<Integer, String> active = new LinkedHashMap<>();
+      for (int uid : pid1.activeUserManagers()) {
+        active.put(uid, host.userName(uid));
+      }
+      return active;
+    } catch (SystemdException e) {
+      throw new ExitException(
+          ExitCodes.UNAVAILABLE, "cannot ask PID 1 for the user managers: " + e.getMessage());
+    }
+  }
+
+  private List<Outcome> dryRun(Request request, Map<Integer, String> active, Log log) {
+    MarkStore.Pending pending = read(context.marks(), log);
+    Plan plan = Planner.plan(request, active, pending::forUser);
+    return run(plan, log);
+  }
+
+  private List<Outcome> restart(Request request, Map<Integer, String> active, Log log) {
+    MarkStore store = context.marks();
+    try (MarkStore.Lock lock = store.lock()) {
+      read(store, log); // only to warn about invalid marks
+      store.distribute(lock, active.keySet());
+      Map<Integer, MarkStore.Claim> claims = new LinkedHashMap<>();
+      for (int uid : Planner.plan(request, active, uid -> Set.of()).users().stream().map(UserTarget::uid).toList()) {
+        claims.put(uid, store.claim(lock, uid));
+      }
+      Plan plan = Planner.plan(request, active, uid -> claims.get(uid).marks());
+      List<Outcome> outcomes = run(plan, log);
+      for (Outcome o : outcomes) {
+        MarkStore.Claim claim = claims.get(o.user().uid());
+        if (claim != null) {
+          claim.settle(settled(o, claim.marks()));
+        }
+      }
+      return outcomes;
+    } catch (MarkStoreException e) {
+      throw new ExitException(e.busy() ? ExitCodes.BUSY : ExitCodes.STORE, e.getMessage());
+    }
+  }
+
+  private List<Outcome> run(Plan plan, Log log) {
+    try (UserManagerConnector connector = context.host().userManagers()) {
+      Restarter restarter = new Restarter(new UserWorker(connector, log));
+      return restarter.run(plan, o -> logOutcome(log, o));
+    }
+  }
+
+  private static void logOutcome(Log log, Outcome o) {
+    String who = "user " + o.user().name() + " (" + o.user().uid() + "): ";
+    if (o.ok()) {
+      log.info(who + Report.status(o) + " in " + o.took().toMillis() + " ms");
+    } else {
+      log.warning(who + Report.status(o) + " at " + Report.step(o) + ", marks stay pending: " + Report.error(o));
+    }
+  }
+
+  /** The marks that can be forgotten: those whose every unit finished or had nothing to do. */
+  static Set<Mark> settled(Outcome o, Set<Mark> marks) {
+    if (o instanceof Outcome.Restarted) {
+      return marks;
+    }
+    return marks.stream()
+        .filter(
+            mark -> {
+              List<UnitResult> mine =
+                  o.units().stream().filter(r -> belongs(r.unit(), mark.unit())).toList();
+              return !mine.isEmpty() && mine.stream().allMatch(UnitResult::settled);
+            })
+        .collect(Collectors.toSet());
+  }
+
+  private static boolean belongs(String unit, String mark) {
+    if (!UnitName.isTemplate(mark)) {
+      return unit.equals(mark);
+    }
+    int at = mark.indexOf("@.");
+    return unit.startsWith(mark.substring(0, at + 1)) && unit.endsWith(mark.substring(at + 1));
+  }
+
+  static MarkStore.Pending read(MarkStore store, Log log) {
+    try {
+      MarkStore.Pending pending = store.read();
+      for (String bad : pending.invalid()) {
+        log.warning("ignoring invalid mark " + Users.printable(bad));
+      }
+      return pending;
+    } catch (MarkStoreException e) {
+      throw new ExitException(ExitCodes.STORE, e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import net.userrestart.marks.Mark;
+import net.userrestart.restart.UserTarget;
+import net.userrestart.systemd.Host;
+import net.userrestart.systemd.UnitName;
+
+/** Turns command-line words into checked values, or a usage error naming the word. */
+final class Users {
+  private Users() {}
+
+  static List<UserTarget> resolve(Host host, List<String> words) {
+    List<UserTarget> users = new ArrayList<>();
+    for (String word : words) {
+      OptionalInt uid = host.userId(word);
+      if (uid.isEmpty()) {
+        throw new ExitException(ExitCodes.USAGE, "no such user: " + word);
+      }
+      users.add(new UserTarget(uid.getAsInt(), host.userName(uid.getAsInt()), Set.<Mark>of()));
+    }
+    return users;
+  }
+
+  static void checkUnits(List<String> units) {
+    for (String unit : units) {
+      String problem = UnitName.problem(unit);
+      if (problem != null) {
+        throw new ExitException(ExitCodes.USAGE, "'" + printable(unit) + "': " + problem);
+      }
+    }
+  }
+
+  /** The name with control characters shown as escapes, so an error line stays one line. */
+  static String printable(String s) {
+    StringBuilder b = new StringBuilder();
+    for (char c : s.toCharArray()) {
+      b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+    }
+    return b.toString();
+  }
+}

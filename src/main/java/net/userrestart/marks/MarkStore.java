@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.marks;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import net.userrestart.systemd.UnitName;
+
+/**
+ * Marks on disk, one empty file per unit, so that a package scriptlet can write one with a shell
+ * redirection and no JVM. See README.md, "Mark store", for the layout.
+ *
+ * <p>A run claims a mark by renaming it into a {@code .claimed} folder before acting on it, so a
+ * mark written meanwhile (a new file under the old name) is left for the next run.
+ */
+public final class MarkStore {
+  /** Where rpm scriptlets and the tool agree to keep marks. */
+  public static final Path DEFAULT_ROOT = Path.of("/run/systemd-user-restart");
+
+  private static final String CLAIMED = ".claimed";
+  private static final String USERS = "user";
+
+  private final Path root;
+
+  public MarkStore(Path root) {
+    this.root = root;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** Records a mark for every user manager, or for one user's only. */
+  public void mark(Mark mark, OptionalInt uid) throws MarkStoreException {
+    String problem = UnitName.problem(mark.unit());
+    if (problem != null) {
+      throw new MarkStoreException(mark.unit() + ": " + problem, false);
+    }
+    Path dir = uid.isPresent() ? userDir(uid.getAsInt()) : root;
+    Path file = dir.resolve(mark.kind().folder()).resolve(mark.unit());
+    try {
+      Files.createDirectories(file.getParent());
+      Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE).close();
+    } catch (IOException e) {
+      throw new MarkStoreException("cannot write mark " + file + ": " + e, false);
+    }
+  }
+
+  /** Everything pending, without claiming anything: for {@code list} and {@code --dry-run}. */
+  public Pending read() throws MarkStoreException {
+    List<String> invalid = new ArrayList<>();
+    Set<Mark> global = scan(root, invalid);
+    Map<Integer, Set<Mark>> perUser = new TreeMap<>();
+    for (int uid : userIds(invalid)) {
+      Set<Mark> marks = scan(userDir(uid), invalid);
+      if (!marks.isEmpty()) {
+        perUser.put(uid, marks);
+      }
+    }
+    return new Pending(global, perUser, invalid);
+  }
+
+  /**
+   * Takes the store's lock. Two runs at once would both act on the same marks; the second one is
+   * told who holds the lock instead.
+   */
+  public Lock lock() throws MarkStoreException {
+    try {
+      Files.createDirectories(root);
+      Path file = root.resolve("lock");
+      FileChannel channel =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (IOException | RuntimeException e) {
+        channel.close();
+        throw e;
+      }
+      if (lock == null) {
+        String holder = Files.readString(file, StandardCharsets.US_ASCII).trim();
+        channel.close();
+        throw new MarkStoreException(
+            "another run"
+                + (holder.isEmpty() ? "" : " (pid " + holder + ")")
+                + " holds "
+                + file
+                + "; marks stay pending for it or the next run",
+            true);
+      }
+      channel.truncate(0);
+      channel.write(
+          ByteBuffer.wrap(
+              (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)));
+      return new Lock(channel, lock);
+    } catch (IOException e) {
+      throw new MarkStoreException("cannot lock the mark store " + root + ": " + e, false);
+    }
+  }
+
+  /**
+   * Turns marks for every user into marks for each user whose manager is active now, and forgets
+   * those of users whose manager is gone (it will start on the new files). Needs the lock.
+   */
+  public void distribute(Lock lock, Collection<Integer> activeUids) throws MarkStoreException {
+    lock.check();
+    List<String> invalid = new ArrayList<>();
+    Set<Integer> active = new TreeSet<>(activeUids);
+    try {
+      // A run that died between claiming and settling left marks in .claimed: take them back.
+      for (int uid : userIds(invalid)) {
+        restoreClaimed(userDir(uid));
+      }
+      Path claimed = root.resolve(CLAIMED);
+      Set<Mark> marks = new TreeSet<>(scan(claimed, invalid));
+      for (Mark mark : scan(root, invalid)) {
+        Path to = claimed.resolve(mark.kind().folder()).resolve(mark.unit());
+        Files.createDirectories(to.getParent());
+        Files.move(fileOf(root, mark), to, StandardCopyOption.REPLACE_EXISTING);
+        marks.add(mark);
+      }
+      for (Mark mark : marks) {
+        for (int uid : active) {
+          Path to = fileOf(userDir(uid), mark);
+          Files.createDirectories(to.getParent());
+          touch(to);
+        }
+        Files.deleteIfExists(fileOf(claimed, mark));
+      }
+      for (int uid : userIds(invalid)) {
+        if (!active.contains(uid)) {
+          deleteTree(userDir(uid));
+        }
+      }
+    } catch (IOException e) {
+      throw new MarkStoreException("cannot update the mark store " + root + ": " + e, false);
+    }
+  }
+
+  /** Claims the marks pending for one user. Needs the lock. */
+  public Claim claim(Lock lock, int uid) throws MarkStoreException {
+    lock.check();
+    Path dir = userDir(uid);
+    List<String> invalid = new ArrayList<>();
+    Set<Mark> marks = scan(dir, invalid);
+    try {
+      for (Mark mark : marks) {
+        Path to = fileOf(dir.resolve(CLAIMED), mark);
+        Files.createDirectories(to.getParent());
+        Files.move(fileOf(dir, mark), to, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      throw new MarkStoreException("cannot claim marks in " + dir + ": " + e, false);
+    }
+    return new Claim(dir, marks);
+  }
+
+  /** The marks one run took for one user; settle them once the user's outcome is known. */
+  public static final class Claim {
+    private final Path dir;
+    private final Set<Mark> marks;
+
+    private Claim(Path dir, Set<Mark> marks) {
+      this.dir = dir;
+      this.marks = Set.copyOf(marks);
+    }
+
+    public Set<Mark> marks() {
+      return marks;
+    }
+
+    /** Forgets the marks that were {@code done}; the others wait for the next run. */
+    public void settle(Set<Mark> done) throws MarkStoreException {
+      try {
+        for (Mark mark : marks) {
+          Path claimed = fileOf(dir.resolve(CLAIMED), mark);
+          if (!done.contains(mark)) {
+            Path back = fileOf(dir, mark);
+            Files.createDirectories(back.getParent());
+            touch(back);
+          }
+          Files.deleteIfExists(claimed);
+        }
+      } catch (IOException e) {
+        throw new MarkStoreException("cannot settle marks in " + dir + ": " + e, false);
+      }
+    }
+  }
+
+  /** The held lock; released by {@link #close()}. */
+  public static final class Lock implements AutoCloseable {
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private Lock(FileChannel channel, FileLock lock) {
+      this.channel = channel;
+      this.lock = lock;
+    }
+
+    void check() {
+      if (!lock.isValid()) {
+        throw new IllegalStateException("mark store lock not held");
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        channel.truncate(0);
+        lock.release();
+        channel.close();
+      } catch (IOException ignored) {
+        // Closing the channel releases the lock whatever happened.
+      }
+    }
+  }
+
+  /** What {@link #read()} found. */
+  public record Pending(Set<Mark> global, Map<Integer, Set<Mark>> perUser, List<String> invalid) {
+    public Pending {
+      global = Set.copyOf(global);
+      perUser = Map.copyOf(perUser);
+      invalid = List.copyOf(invalid);
+    }
+
+    /** Marks that apply to {@code uid}: every user's and its own. */
+    public Set<Mark> forUser(int uid) {
+      Set<Mark> all = new TreeSet<>(global);
+      all.addAll(perUser.getOrDefault(uid, Set.of()));
+      return all;
+    }
+  }
+
+  private Path userDir(int uid) {
+    return root.resolve(USERS).resolve(Integer.toString(uid));
+  }
+
+  private static Path fileOf(Path dir, Mark mark) {
+    return dir.resolve(mark.kind().folder()).resolve(mark.unit());
+  }
+
+  private static void touch(Path file) throws IOException {
+    try {
+      Files.createFile(file);
+    } catch (FileAlreadyExistsException ignored) {
+      // Already marked: one mark is enough.
+    }
+  }
+
+  private void restoreClaimed(Path dir) throws IOException, MarkStoreException {
+    List<String> ignored = new ArrayList<>();
+    for (Mark mark : scan(dir.resolve(CLAIMED), ignored)) {
+      Path back = fileOf(dir, mark);
+      Files.createDirectories(back.getParent());
+      touch(back);
+      Files.deleteIfExists(fileOf(dir.resolve(CLAIMED), mark));
+    }
+  }
+
+  /** Valid marks under {@code dir}; names that are not unit names go to {@code invalid}. */
+  private static Set<Mark> scan(Path dir, List<String> invalid) throws MarkStoreException {
+    Set<Mark> marks = new TreeSet<>();
+    for (Mark.Kind kind : Mark.Kind.values()) {
+      Path folder = dir.resolve(kind.folder());
+      for (String name : names(folder)) {
+        if (name.startsWith(".")) {
+          continue; // a scriptlet's temporary file, or ours
+        }
+        String problem = UnitName.problem(name);
+        if (problem != null) {
+          invalid.add(folder.resolve(name) + ": " + problem);
+        } else if (!Files.isRegularFile(folder.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+          invalid.add(folder.resolve(name) + ": not a regular file");
+        } else {
+          marks.add(new Mark(kind, name));
+        }
+      }
+    }
+    return marks;
+  }
+
+  private List<Integer> userIds(List<String> invalid) throws MarkStoreException {
+    List<Integer> uids = new ArrayList<>();
+    for (String name : names(root.resolve(USERS))) {
+      try {
+        uids.add(Integer.parseInt(name));
+      } catch (NumberFormatException e) {
+        invalid.add(root.resolve(USERS).resolve(name) + ": not a UID");
+      }
+    }
+    uids.sort(null);
+    return uids;
+  }
+
+  private static List<String> names(Path folder) throws MarkStoreException {
+    List<String> names = new ArrayList<>();
+    if (!Files.exists(folder, LinkOption.NOFOLLOW_LINKS)) {
+      return names;
+    }
+    if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
+      throw new MarkStoreException("mark store is corrupt: " + folder + " is not a directory", false);
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
+      for (Path entry : entries) {
+        names.add(entry.getFileName().toString());
+      }
+    } catch (NoSuchFileException e) {
+      return names;
+    } catch (IOException e) {
+      throw new MarkStoreException("cannot read the mark store " + folder + ": " + e, false);
+    }
+    names.sort(null);
+    return names;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+        for (Path entry : entries) {
+          deleteTree(entry);
+        }
+      }
+    }
+    Files.deleteIfExists(dir);
+  }
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.report;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import net.userrestart.restart.Outcome;
+import net.userrestart.restart.UnitResult;
+
+/** A few lines per user, then a summary line, in the manner of systemctl. */
+final class HumanReport implements Report {
+  private final boolean quiet;
+
+  HumanReport(boolean quiet) {
+    this.quiet = quiet;
+  }
+
+  @Override
+  public void write(List<Outcome> outcomes, boolean dryRun, PrintWriter out) {
+    if (quiet) {
+      outcomes = outcomes.stream().filter(o -> !o.ok()).toList();
+      if (outcomes.isEmpty()) {
+        return;
+      }
+    }
+    if (outcomes.isEmpty()) {
+      out.println("No active user managers.");
+      out.flush();
+      return;
+    }
+    for (Outcome o : outcomes) {
+      String who = "user " + o.user().name() + " (" + o.user().uid() + ")";
+      if (o instanceof Outcome.Planned p) {
+        out.println("Would " + p.action().verb() + " " + who + (p.units().isEmpty() ? ", no marked unit is active" : ", then:"));
+      } else if (o instanceof Outcome.Restarted r) {
+        out.println(who + ": " + r.action().verb() + " done" + took(o) + (r.units().isEmpty() ? ", no marked unit is active" : ""));
+      } else {
+        String step = Report.step(o);
+        out.println(
+            who + ": " + Report.status(o) + (step == null ? "" : " at " + step) + took(o) + ": " + Report.error(o));
+      }
+      int width = o.units().stream().mapToInt(u -> u.unit().length()).max().orElse(0);
+      for (UnitResult u : o.units()) {
+        out.println(
+            String.format(
+                Locale.ROOT,
+                "  %-" + Math.max(width, 1) + "s  %-21s  %s%s",
+                u.unit(),
+                u.action(),
+                u.result(),
+                u.detail().isEmpty() ? "" : " (" + u.detail() + ")"));
+      }
+    }
+    long ok = outcomes.stream().filter(Outcome::ok).count();
+    long bad = outcomes.size() - ok;
+    out.println(
+        (dryRun ? "Dry run: " : "")
+            + outcomes.size()
+            + (outcomes.size() == 1 ? " user manager" : " user managers")
+            + ", "
+            + ok
+            + " ok, "
+            + bad
+            + " failed.");
+    out.flush();
+  }
+
+  private static String took(Outcome o) {
+    return o.took().isZero() ? "" : String.format(Locale.ROOT, " in %.2f s", o.took().toMillis() / 1000.0);
+  }
+}

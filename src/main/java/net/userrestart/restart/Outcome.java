@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.restart;
+
+import java.time.Duration;
+import java.util.List;
+
+/** How the work on one user manager ended. */
+public sealed interface Outcome
+    permits Outcome.Restarted, Outcome.Planned, Outcome.Skipped, Outcome.Failed,
+        Outcome.Refused, Outcome.TimedOut {
+
+  UserTarget user();
+
+  /** Per-unit results, possibly partial. */
+  List<UnitResult> units();
+
+  Duration took();
+
+  default boolean ok() {
+    return this instanceof Restarted || this instanceof Planned || this instanceof Skipped;
+  }
+
+  /** The manager was acted on and every job finished as asked. */
+  record Restarted(UserTarget user, ManagerAction action, List<UnitResult> units, Duration took)
+      implements Outcome {
+    public Restarted {
+      units = List.copyOf(units);
+    }
+  }
+
+  /** Dry run: what would be done. */
+  record Planned(UserTarget user, ManagerAction action, List<UnitResult> units, Duration took)
+      implements Outcome {
+    public Planned {
+      units = List.copyOf(units);
+    }
+  }
+
+  /** Asked for, but the user runs no active manager: nothing runs old code there. */
+  record Skipped(UserTarget user, String reason) implements Outcome {
+    @Override
+    public List<UnitResult> units() {
+      return List.of();
+    }
+
+    @Override
+    public Duration took() {
+      return Duration.ZERO;
+    }
+  }
+
+  /** A step failed: the manager answered with an error, dropped us, or a job failed. */
+  record Failed(UserTarget user, String step, String message, List<UnitResult> units, Duration took)
+      implements Outcome {
+    public Failed {
+      units = List.copyOf(units);
+    }
+  }
+
+  /** The socket or its peer was not the user's own manager; nothing was sent. */
+  record Refused(UserTarget user, String message, Duration took) implements Outcome {
+    @Override
+    public List<UnitResult> units() {
+      return List.of();
+    }
+  }
+
+  /** The deadline passed during {@code step}. */
+  record TimedOut(UserTarget user, String step, String message, List<UnitResult> units, Duration took)
+      implements Outcome {
+    public TimedOut {
+      units = List.copyOf(units);
+    }
+  }
+}

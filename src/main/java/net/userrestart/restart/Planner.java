@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.restart;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import net.userrestart.marks.Mark;
+
+/** Turns a request, the active user managers and the pending marks into a plan. No I/O. */
+public final class Planner {
+  private Planner() {}
+
+  /**
+   * @param active the UIDs of active user managers and their user names, in UID order
+   * @param marks the marks pending for a UID
+   */
+  public static Plan plan(
+      Request request, Map<Integer, String> active, Function<Integer, Set<Mark>> marks) {
+    Map<Integer, String> chosen = new LinkedHashMap<>();
+    List<UserTarget> absent = new ArrayList<>();
+    if (request.users().isEmpty()) {
+      chosen.putAll(active);
+    } else {
+      for (UserTarget asked : request.users().get()) {
+        if (active.containsKey(asked.uid())) {
+          chosen.put(asked.uid(), active.get(asked.uid()));
+        } else if (absent.stream().noneMatch(u -> u.uid() == asked.uid())) {
+          absent.add(asked);
+        }
+      }
+    }
+    List<UserTarget> users = new ArrayList<>();
+    chosen.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(
+            e -> {
+              Set<Mark> all = new TreeSet<>(marks.apply(e.getKey()));
+              for (String unit : request.units()) {
+                all.add(new Mark(Mark.Kind.RESTART, unit));
+              }
+              users.add(new UserTarget(e.getKey(), e.getValue(), all));
+            });
+    return new Plan(
+        users,
+        absent,
+        request.action(),
+        request.enqueueMarked(),
+        request.timeout(),
+        request.jobs(),
+        request.dryRun());
+  }
+}

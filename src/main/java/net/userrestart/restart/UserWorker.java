@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.restart;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import net.userrestart.log.Log;
+import net.userrestart.marks.Mark;
+import net.userrestart.systemd.Deadline;
+import net.userrestart.systemd.SystemdException;
+import net.userrestart.systemd.UnitName;
+import net.userrestart.systemd.UserManager;
+import net.userrestart.systemd.UserManager.JobResult;
+import net.userrestart.systemd.UserManagerConnector;
+
+/** Does the plan's work on one user manager. Never throws: every ending is an {@link Outcome}. */
+public final class UserWorker {
+  private final UserManagerConnector connector;
+  private final Log log;
+
+  public UserWorker(UserManagerConnector connector, Log log) {
+    this.connector = connector;
+    this.log = log;
+  }
+
+  /** Runs the plan for {@code user}; the deadline starts now. */
+  public Outcome run(Plan plan, UserTarget user) {
+    long start = System.nanoTime();
+    Deadline deadline = Deadline.in(plan.timeout());
+    List<UnitResult> results = new ArrayList<>();
+    String step = "connect";
+    UserManager manager = null;
+    try {
+      manager = connector.connect(user.uid(), deadline);
+      log.debug(who(user) + "connected, systemd " + manager.version());
+      if (!plan.dryRun()) {
+        if (plan.action() == ManagerAction.REEXECUTE) {
+          step = "reexecute";
+          manager.reexecute();
+          step = "reconnect";
+          manager = connector.connect(user.uid(), deadline);
+          log.debug(who(user) + "re-executed, systemd " + manager.version());
+        } else if (plan.action() == ManagerAction.RELOAD) {
+          step = "reload";
+          manager.reload();
+        }
+      }
+      step = "list-units";
+      Map<Mark, List<String>> running = activeUnits(manager, user, results, plan.dryRun());
+      if (plan.dryRun()) {
+        running.forEach(
+            (mark, units) ->
+                units.forEach(
+                    u -> results.add(new UnitResult(u, action(mark), "would-" + mark.kind().folder(), ""))));
+        if (plan.enqueueMarked()) {
+          results.add(new UnitResult("(Markers=)", "marked", "would-restart", ""));
+        }
+        return new Outcome.Planned(user, plan.action(), results, since(start));
+      }
+      step = "restart";
+      Map<String, UnitResult> jobs = new LinkedHashMap<>();
+      for (Map.Entry<Mark, List<String>> e : running.entrySet()) {
+        for (String unit : e.getValue()) {
+          try {
+            String job =
+                e.getKey().kind() == Mark.Kind.RELOAD
+                    ? manager.reloadOrTryRestart(unit)
+                    : manager.tryRestart(unit);
+            jobs.put(job, new UnitResult(unit, action(e.getKey()), "unfinished", ""));
+          } catch (SystemdException x) {
+            if (x.kind() == SystemdException.Kind.TIMEOUT) {
+              throw x;
+            }
+            log.warning(who(user) + "failed to " + action(e.getKey()) + " " + unit + ", continuing: " + x.getMessage());
+            results.add(new UnitResult(unit, action(e.getKey()), "error", x.getMessage()));
+          }
+        }
+      }
+      if (plan.enqueueMarked()) {
+        step = "enqueue-marked";
+        Optional<List<String>> marked = manager.enqueueMarkedJobs();
+        if (marked.isEmpty()) {
+          log.debug(who(user) + "systemd " + manager.version() + " has no EnqueueMarkedJobs, skipping");
+        }
+        for (String job : marked.orElse(List.of())) {
+          jobs.putIfAbsent(job, new UnitResult("", "marked", "unfinished", ""));
+        }
+      }
+      step = "wait-jobs";
+      Map<String, JobResult> done = manager.awaitJobs(jobs.keySet());
+      jobs.forEach(
+          (job, pending) -> {
+            JobResult r = done.get(job);
+            String unit = r != null && pending.unit().isEmpty() ? r.unit() : pending.unit();
+            results.add(
+                new UnitResult(
+                    unit.isEmpty() ? job : unit,
+                    pending.action(),
+                    r == null ? "unfinished" : r.result(),
+                    ""));
+          });
+      if (results.stream().anyMatch(r -> r.result().equals("unfinished"))) {
+        return new Outcome.TimedOut(user, step, "jobs did not finish within the deadline", results, since(start));
+      }
+      if (results.stream().allMatch(UnitResult::ok)) {
+        return new Outcome.Restarted(user, plan.action(), results, since(start));
+      }
+      return new Outcome.Failed(user, "restart", failures(results), results, since(start));
+    } catch (SystemdException e) {
+      step = e.step();
+      switch (e.kind()) {
+        case REFUSED:
+          return new Outcome.Refused(user, e.getMessage(), since(start));
+        case TIMEOUT:
+          return new Outcome.TimedOut(user, step, e.getMessage(), results, since(start));
+        default:
+          return new Outcome.Failed(user, step, e.getMessage(), results, since(start));
+      }
+    } catch (RuntimeException e) {
+      // dbus-java can throw unchecked on hostile input; one user must not take down the run.
+      return new Outcome.Failed(user, step, "internal error: " + e, results, since(start));
+    } finally {
+      if (manager != null) {
+        manager.close();
+      }
+    }
+  }
+
+  /** The units each mark stands for that are running now; the others are reported as such. */
+  private static Map<Mark, List<String>> activeUnits(
+      UserManager manager, UserTarget user, List<UnitResult> results, boolean dryRun)
+      throws SystemdException {
+    List<String> names = user.marks().stream().map(Mark::unit).distinct().toList();
+    Map<String, String> states = manager.activeStates(names);
+    Map<Mark, List<String>> running = new LinkedHashMap<>();
+    for (Mark mark : user.marks()) {
+      List<String> units = new ArrayList<>();
+      if (UnitName.isTemplate(mark.unit())) {
+        String prefix = mark.unit().substring(0, mark.unit().indexOf("@.") + 1);
+        String suffix = mark.unit().substring(mark.unit().indexOf("@.") + 1);
+        for (String unit : new TreeSet<>(states.keySet())) {
+          if (unit.startsWith(prefix) && unit.endsWith(suffix) && isRunning(states.get(unit))) {
+            units.add(unit);
+          }
+        }
+      } else {
+        String state = states.getOrDefault(mark.unit(), "not-found");
+        if (isRunning(state)) {
+          units.add(mark.unit());
+        } else {
+          results.add(new UnitResult(mark.unit(), action(mark), state.equals("not-found") ? "not-found" : "inactive", ""));
+        }
+      }
+      if (!units.isEmpty()) {
+        running.put(mark, units);
+      }
+    }
+    return running;
+  }
+
+  private static boolean isRunning(String state) {
+    return state.equals("active") || state.equals("reloading") || state.equals("activating");
+  }
+
+  private static String action(Mark mark) {
+    return mark.kind() == Mark.Kind.RELOAD ? "reload-or-try-restart" : "try-restart";
+  }
+
+  private static String failures(List<UnitResult> results) {
+    StringBuilder b = new StringBuilder();
+    for (UnitResult r : results) {
+      if (!r.ok()) {
+        b.append(b.length() == 0 ? "" : ", ").append(r.unit()).append(": ").append(r.result());
+      }
+    }
+    return b.toString();
+  }
+
+  private static String who(UserTarget user) {
+    return "user " + user.name() + " (" + user.uid() + "): ";
+  }
+
+  private static Duration since(long start) {
+    return Duration.ofNanos(System.nanoTime() - start);
+  }
+}

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.sandbox;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/** The cgroup2 directory on the host that becomes the root of a sandbox's cgroup namespace. */
+final class HostCgroup {
+  static final String PREFIX = "sur-sandbox-";
+
+  private final Path path;
+
+  private HostCgroup(Path path) {
+    this.path = path;
+  }
+
+  Path path() {
+    return path;
+  }
+
+  /** Where the host mounts cgroup2: /sys/fs/cgroup on unified hosts, .../unified on hybrid ones. */
+  static Path unifiedMount() {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new SandboxException("cannot read /proc/self/mountinfo: " + e.getMessage(), e);
+    }
+    for (String line : lines) {
+      // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS"
+      int dash = line.indexOf(" - ");
+      if (dash < 0) {
+        continue;
+      }
+      String[] before = line.substring(0, dash).split(" ");
+      String[] after = line.substring(dash + 3).split(" ");
+      if (after.length > 0 && after[0].equals("cgroup2") && before.length > 4 && before[3].equals("/")) {
+        return Path.of(unescape(before[4]));
+      }
+    }
+    throw new SandboxException("no cgroup2 hierarchy is mounted on the host");
+  }
+
+  private static String unescape(String mountPoint) {
+    return mountPoint.replace("\\040", " ").replace("\\011", "\t").replace("\\134", "\\");
+  }
+
+  /**
+   * Moves {@code pid} into this JVM's own cgroup. unshare stays behind in the sandbox cgroup after
+   * creating the namespace; there it would keep systemd from enabling controllers below (cgroup2
+   * allows no processes in inner cgroups that distribute controllers). Best effort.
+   */
+  static void moveToOwnCgroup(Path root, long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+        if (line.startsWith("0::")) {
+          Path own = root.resolve(line.substring(3).replaceFirst("^/", ""));
+          Files.writeString(own.resolve("cgroup.procs"), Long.toString(pid));
+          return;
+        }
+      }
+    } catch (IOException e) {
+      // Only matters on hosts with controllers on cgroup2; cgroup.kill still reaches it.
+    }
+  }
+
+  static HostCgroup create(Path root, String name) {
+    Path p = root.resolve(name);
+    try {
+      Files.createDirectory(p);
+    } catch (IOException e) {
+      throw new SandboxException("cannot create cgroup " + p + ": " + e.getMessage(), e);
+    }
+    return new HostCgroup(p);
+  }
+
+  /**
+   * Removes {@code sur-sandbox-*} cgroups that no process uses any more, left by a run that was
+   * killed before it could clean up. Populated ones may belong to a sandbox still running.
+   */
+  static void removeStale(Path root, Consumer<String> progress) {
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, PREFIX + "*")) {
+      for (Path dir : dirs) {
+        HostCgroup stale = new HostCgroup(dir);
+        if (stale.populated()) {
+          progress.accept("sandbox: leaving " + dir + " alone: processes still run in it");
+          continue;
+        }
+        try {
+          stale.removeTree();
+          progress.accept("sandbox: removed stale cgroup " + dir);
+        } catch (IOException e) {
+          progress.accept("sandbox: cannot remove stale cgroup " + dir + ": " + e.getMessage());
+        }
+      }
+    } catch (IOException e) {
+      throw new SandboxException("cannot list " + root + ": " + e.getMessage(), e);
+    }
+  }
+
+  boolean exists() {
+    return Files.isDirectory(path);
+  }
+
+  /** True while a process lives in this cgroup or below. */
+  boolean populated() {
+    try {
+      for (String line : Files.readAllLines(path.resolve("cgroup.events"))) {
+        if (line.startsWith("populated ")) {
+          return !line.endsWith(" 0");
+        }
+      }
+      return false;
+    } catch (NoSuchFileException e) {
+      return false;
+    } catch (IOException e) {
+      throw new SandboxException("cannot read " + path.resolve("cgroup.events"), e);
+    }
+  }
+
+  /** SIGKILLs every process in the subtree at once (cgroup.kill, Linux 5.14 and later). */
+  void kill() {
+    Path kill = path.resolve("cgroup.kill");
+    try {
+      if (Files.exists(kill)) {
+        Files.writeString(kill, "1");
+        return;
+      }
+    } catch (IOException e) {
+      // Fall back to signalling each process below.
+    }
+    try (Stream<Path> walk = Files.walk(path)) {
+      walk.filter(p -> p.getFileName().toString().equals("cgroup.procs"))
+          .forEach(HostCgroup::killListed);
+    } catch (IOException | java.io.UncheckedIOException e) {
+      // The tree is vanishing while we walk it: the caller checks populated() afterwards.
+    }
+  }
+
+  private static void killListed(Path procs) {
+    try {
+      for (String pid : Files.readAllLines(procs)) {
+        ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    } catch (IOException | NumberFormatException e) {
+      // Gone already.
+    }
+  }
+
+  /** Waits until no process is left below, up to {@code timeout}; returns whether that happened. */
+  boolean awaitEmpty(Duration timeout) {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (populated()) {
+      if (System.nanoTime() - end > 0) {
+        return false;
+      }
+      sleep(20);
+    }
+    return true;
+  }
+
+  /**
+   * Removes this cgroup and the ones systemd created below it, deepest first. rmdir of a cgroup
+   * whose last process is still being reaped fails with EBUSY for a moment, so it is retried.
+   */
+  void remove(Duration timeout) throws IOException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        removeTree();
+        return;
+      } catch (IOException e) {
+        if (System.nanoTime() - end > 0) {
+          throw e;
+        }
+        sleep(20);
+      }
+    }
+  }
+
+  private void removeTree() throws IOException {
+    if (!Files.exists(path)) {
+      return;
+    }
+    List<Path> dirs = new ArrayList<>();
+    try (Stream<Path> walk = Files.walk(path)) {
+      walk.filter(Files::isDirectory).forEach(dirs::add);
+    } catch (java.io.UncheckedIOException e) {
+      throw e.getCause();
+    }
+    // Children sort after their parents: remove in reverse.
+    for (int i = dirs.size() - 1; i >= 0; i--) {
+      try {
+        Files.delete(dirs.get(i));
+      } catch (NoSuchFileException e) {
+        // Already gone.
+      }
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SandboxException("interrupted while waiting for a cgroup", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return path.toString();
+  }
+}

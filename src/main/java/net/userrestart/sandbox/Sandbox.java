@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.sandbox;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * The machine's own systemd booted as PID 1 of fresh namespaces on an overlay of the host's root,
+ * with lingering test users whose user managers run from boot on.
+ *
+ * <p>Nothing of it is visible on the host but one cgroup directory, which {@link #close()} removes.
+ * Every process of the sandbox dies with it, also when this JVM is killed: the init process gets
+ * SIGKILL when the JVM thread that started it ends.
+ */
+public final class Sandbox implements AutoCloseable {
+  /** PATH of every command run inside, and where host tools are looked up. */
+  static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+  private static final String SYSTEMD = "/lib/systemd/systemd";
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(20);
+  private static final Duration FILE_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration STEP_TIMEOUT = Duration.ofSeconds(10);
+  private static final long POLL_MILLIS = 100;
+  private static final long REPORT_MILLIS = 1000;
+
+  private final SandboxSpec spec;
+  private final Consumer<String> progress;
+  private final HostCgroup cgroup;
+  private final List<SandboxUser> users;
+  private final Thread shutdownHook;
+  private final String bootScript;
+  private final String probeScript;
+
+  private Process unshare;
+  private OutputTail console;
+  private ProcessHandle init;
+  private String mountNamespace;
+  private String pidNamespace;
+  private boolean closed;
+
+  private Sandbox(SandboxSpec spec, Consumer<String> progress, HostCgroup cgroup) {
+    this.spec = spec;
+    this.progress = progress;
+    this.cgroup = cgroup;
+    this.users = spec.sandboxUsers();
+    this.bootScript = resource("boot.sh");
+    this.probeScript = resource("probe.sh");
+    this.shutdownHook = new Thread(this::closeOnShutdown, "sandbox-teardown-" + cgroup.path().getFileName());
+  }
+
+  /**
+   * Boots a sandbox and returns once systemd is up, every test user's manager is active with its
+   * private socket and the enabled user units are active. Tears everything down and throws if that
+   * does not happen within the spec's boot timeout.
+   *
+   * @param progress receives lines for a human, such as how many user managers are up
+   */
+  public static Sandbox boot(SandboxSpec spec, Consumer<String> progress) throws SandboxException {
+    Objects.requireNonNull(spec, "spec");
+    Objects.requireNonNull(progress, "progress");
+    preflight();
+    Path root = HostCgroup.unifiedMount();
+    HostCgroup.removeStale(root, progress);
+    String name = HostCgroup.PREFIX + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    HostCgroup cgroup = HostCgroup.create(root, name);
+    Sandbox sandbox = new Sandbox(spec, progress, cgroup);
+    try {
+      Runtime.getRuntime().addShutdownHook(sandbox.shutdownHook);
+      long start = System.nanoTime();
+      Deadline deadline = new Deadline(start + spec.bootTimeout().toNanos());
+      sandbox.start(deadline);
+      sandbox.awaitReady(deadline);
+      progress.accept(
+          String.format(
+              "sandbox: up in %d ms with %d users, init pid %d; enter with: %s",
+              (System.nanoTime() - start) / 1_000_000,
+              spec.users(),
+              sandbox.initPid(),
+              sandbox.enterCommand()));
+      return sandbox;
+    } catch (RuntimeException e) {
+      try {
+        sandbox.close();
+      } catch (RuntimeException c) {
+        e.addSuppressed(c);
+      }
+      throw e;
+    }
+  }
+
+  /** The test users, sur-user1 with UID 4001 first. */
+  public List<SandboxUser> users() {
+    return users;
+  }
+
+  /** Host PID of the sandbox's systemd, PID 1 inside. */
+  public long initPid() {
+    return init.pid();
+  }
+
+  /** The cgroup on the host that is the root of the sandbox's cgroup namespace. */
+  public Path hostCgroup() {
+    return cgroup.path();
+  }
+
+  /**
+   * A path inside the sandbox as the host sees it, through the init's root. A client connecting to
+   * a user manager's private socket this way must also be in the sandbox's PID namespace: systemd
+   * refuses peers whose PID it cannot see.
+   */
+  public Path hostPath(String pathInside) {
+    requireAbsolute(pathInside);
+    return Path.of("/proc/" + initPid() + "/root" + pathInside);
+  }
+
+  /** Runs {@code argv} as root inside all namespaces and the sandbox's root, cwd /, env PATH only. */
+  public ExecResult exec(Duration timeout, String... argv) {
+    return exec(timeout, null, argv);
+  }
+
+  /** Like {@link #exec(Duration, String...)}, feeding {@code stdin} to the command. */
+  public ExecResult exec(Duration timeout, byte[] stdin, String... argv) {
+    return run(Map.of("PATH", PATH, "HOME", "/root"), stdin, timeout, argv);
+  }
+
+  /**
+   * Runs {@code argv} as user {@code u} (with its groups) with XDG_RUNTIME_DIR set, so that
+   * {@code systemctl --user} reaches the user's manager over its private socket.
+   */
+  public ExecResult execAsUser(SandboxUser u, Duration timeout, String... argv) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add("setpriv");
+    cmd.add("--reuid=" + u.uid());
+    cmd.add("--regid=" + u.uid());
+    cmd.add("--init-groups");
+    cmd.add("--");
+    cmd.addAll(List.of(argv));
+    Map<String, String> env =
+        Map.of(
+            "PATH", PATH,
+            "HOME", "/home/" + u.name(),
+            "USER", u.name(),
+            "LOGNAME", u.name(),
+            "XDG_RUNTIME_DIR", u.runtimeDir());
+    return run(env, null, timeout, cmd.toArray(String[]::new));
+  }
+
+  /** Writes {@code content} to {@code pathInside}, creating parent directories. */
+  public void writeFile(String pathInside, String content) {
+    requireAbsolute(pathInside);
+    exec(
+            FILE_TIMEOUT,
+            content.getBytes(StandardCharsets.UTF_8),
+            "/bin/sh",
+            "-c",
+            "mkdir -p -- \"$(dirname -- \"$1\")\" && cat >\"$1\"",
+            "sh",
+            pathInside)
+        .orThrow("writing " + pathInside);
+  }
+
+  /** {@code systemctl --user show -p PROPERTY --value UNIT} in the manager of {@code u}. */
+  public String userUnitProperty(SandboxUser u, String unit, String property) {
+    ExecResult r =
+        execAsUser(u, STEP_TIMEOUT, "systemctl", "--user", "show", "-p", property, "--value", "--", unit)
+            .orThrow("reading " + property + " of " + unit + " for " + u.name());
+    return r.stdout().strip();
+  }
+
+  /** A command line that gives a human a root shell inside. */
+  public String enterCommand() {
+    return "nsenter --target " + initPid() + " --all --root --wd -- /usr/bin/env -i PATH=" + PATH
+        + " HOME=/root TERM=\"$TERM\" /bin/bash -l";
+  }
+
+  /**
+   * Kills every process of the sandbox, waits for them to be gone and removes its cgroup, then
+   * checks that no process is left in its namespaces. Idempotent; throws if anything was left.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    List<String> left = teardown();
+    if (Thread.currentThread() != shutdownHook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException e) {
+        // The JVM is shutting down: the hook finds the sandbox closed.
+      }
+    }
+    if (!left.isEmpty()) {
+      String msg = "sandbox teardown incomplete: " + String.join("; ", left);
+      progress.accept(msg);
+      throw new SandboxException(msg);
+    }
+    progress.accept("sandbox: torn down " + cgroup.path().getFileName());
+  }
+
+  private void closeOnShutdown() {
+    try {
+      close();
+    } catch (RuntimeException e) {
+      // Reported through progress already; nothing else can be done at shutdown.
+    }
+  }
+
+  private static void preflight() {
+    int euid = HostProcesses.effectiveUid();
+    if (euid != 0) {
+      throw new SandboxException("the sandbox needs root (effective uid is " + euid + ")");
+    }
+    if (!Files.isExecutable(Path.of(SYSTEMD))) {
+      throw new SandboxException(SYSTEMD + " is missing: systemd is not installed");
+    }
+    for (String tool : List.of("unshare", "nsenter", "setpriv", "mount", "pivot_root")) {
+      if (HostProcesses.which(tool) == null) {
+        throw new SandboxException(tool + " is missing on the host (util-linux/mount)");
+      }
+    }
+  }
+
+  /** Starts the init process and waits until it has become systemd. */
+  private void start(Deadline deadline) {
+    List<String> cmd = new ArrayList<>();
+    // Join the sandbox cgroup first: unshare --cgroup makes the cgroup it runs in the ns root.
+    cmd.addAll(List.of("/bin/sh", "-c", "echo $$ >\"$0/cgroup.procs\" && exec \"$@\""));
+    cmd.add(cgroup.path().toString());
+    // pdeathsig: if the JVM dies, unshare dies, and --kill-child takes init and the ns with it.
+    cmd.addAll(List.of("setpriv", "--pdeathsig", "KILL", "--"));
+    cmd.addAll(
+        List.of(
+            "unshare", "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--net",
+            "--cgroup", "--propagation", "private", "--"));
+    cmd.addAll(List.of("/bin/sh", "-c", bootScript, "sur-sandbox-boot"));
+    cmd.add(Integer.toString(spec.users()));
+    cmd.add(Integer.toString(SandboxSpec.FIRST_UID));
+    cmd.add(Integer.toString(spec.bindReadOnly().size()));
+    spec.bindReadOnly().forEach(p -> cmd.add(p.toString()));
+    cmd.add(Integer.toString(spec.userUnits().size()));
+    spec.userUnits().forEach((n, c) -> {
+      cmd.add(n);
+      cmd.add(c);
+    });
+    progress.accept("sandbox: booting " + SYSTEMD + " in cgroup " + cgroup.path());
+    unshare = InitKeeper.start(cmd, Map.of("PATH", PATH), cgroup.path().getFileName().toString());
+    console = new OutputTail(unshare.getInputStream(), "sandbox-console-" + unshare.pid());
+
+    init = awaitChild(deadline);
+    HostCgroup.moveToOwnCgroup(cgroup.path().getParent(), unshare.pid());
+    while (!HostProcesses.comm(init.pid()).equals("systemd")) {
+      checkInitAlive("before systemd started");
+      deadline.check("the boot script did not exec systemd");
+      sleep(10);
+    }
+    mountNamespace = HostProcesses.namespace(init.pid(), "mnt");
+    pidNamespace = HostProcesses.namespace(init.pid(), "pid");
+    progress.accept("sandbox: systemd is PID 1 inside, host pid " + init.pid());
+  }
+
+  private ProcessHandle awaitChild(Deadline deadline) {
+    while (true) {
+      var child = unshare.children().findFirst();
+      if (child.isPresent()) {
+        return child.get();
+      }
+      checkInitAlive("before forking init");
+      deadline.check("unshare did not fork the init process");
+      sleep(5);
+    }
+  }
+
+  private void checkInitAlive(String when) {
+    if (!unshare.isAlive()) {
+      console.awaitEnd(1000);
+      String reason = console.lastLine();
+      throw new SandboxException(
+          "sandbox init exited with code " + unshare.exitValue() + " " + when
+              + (reason.isEmpty() ? "" : ": " + reason));
+    }
+  }
+
+  private void awaitReady(Deadline deadline) {
+    List<String> units = spec.enabledUserUnits();
+    List<String> args = new ArrayList<>(List.of("/bin/sh", "-c", probeScript, "probe"));
+    args.add(Integer.toString(SandboxSpec.FIRST_UID));
+    args.add(Integer.toString(SandboxSpec.FIRST_UID + users.size() - 1));
+    args.addAll(units);
+    String lastSummary = "";
+    long lastReport = 0;
+    BootState state = null;
+    while (true) {
+      checkInitAlive("during boot");
+      if (deadline.expired()) {
+        diagnose();
+        throw new SandboxException(
+            "sandbox did not come up within " + spec.bootTimeout().toMillis() + " ms: "
+                + (state == null ? "no probe completed" : state.missing(users, units) + " not up"));
+      }
+      ExecResult r = exec(deadline.cap(PROBE_TIMEOUT), args.toArray(String[]::new));
+      state = BootState.parse(r.stdout());
+      if (state.ready(users, units)) {
+        if (state.system().equals("degraded")) {
+          progress.accept("sandbox: system is degraded: " + failedUnits());
+        }
+        return;
+      }
+      List<String> failures = state.failures(users, units);
+      if (!failures.isEmpty()) {
+        diagnose();
+        throw new SandboxException("sandbox boot failed: " + String.join(", ", failures));
+      }
+      String summary = state.summary(users);
+      long now = System.nanoTime();
+      if (!summary.equals(lastSummary) && now - lastReport > REPORT_MILLIS * 1_000_000) {
+        progress.accept("sandbox: " + summary);
+        lastSummary = summary;
+        lastReport = now;
+      }
+      sleep(POLL_MILLIS);
+    }
+  }
+
+  private String failedUnits() {
+    ExecResult r = exec(STEP_TIMEOUT, "systemctl", "--failed", "--plain", "--no-legend", "--no-pager");
+    return r.stdout().strip().replace('\n', ';');
+  }
+
+  /** Tells the human what systemd was doing when boot failed; best effort. */
+  private void diagnose() {
+    for (String[] cmd :
+        List.of(
+            new String[] {"systemctl", "list-jobs", "--no-pager"},
+            new String[] {"systemctl", "--failed", "--no-pager"},
+            new String[] {"journalctl", "-b", "--no-pager", "-n", "30"})) {
+      try {
+        ExecResult r = exec(STEP_TIMEOUT, cmd);
+        progress.accept("sandbox: $ " + String.join(" ", cmd));
+        (r.stdout() + r.stderr()).lines().forEach(l -> progress.accept("sandbox:   " + l));
+      } catch (SandboxException e) {
+        progress.accept("sandbox: " + e.getMessage());
+      }
+    }
+  }
+
+  private ExecResult run(Map<String, String> env, byte[] stdin, Duration timeout, String... argv) {
+    if (argv.length == 0) {
+      throw new IllegalArgumentException("no command");
+    }
+    ProcessHandle target;
+    synchronized (this) {
+      if (closed) {
+        throw new SandboxException("the sandbox is closed");
+      }
+      target = init;
+    }
+    List<String> cmd = new ArrayList<>();
+    // --root and --wd without a value: those of init, i.e. the overlay root and /.
+    cmd.addAll(
+        List.of("nsenter", "--target", Long.toString(target.pid()), "--all", "--root", "--wd", "--"));
+    cmd.addAll(List.of(argv));
+    return CommandRunner.run(cmd, env, stdin, timeout);
+  }
+
+  private List<String> teardown() {
+    List<String> left = new ArrayList<>();
+    if (unshare == null) {
+      removeCgroup(left);
+      return left;
+    }
+    // Kill init and everything in the namespaces; unshare then reaps init and exits on its own,
+    // which leaves no zombie behind.
+    cgroup.kill();
+    if (init != null) {
+      init.destroyForcibly();
+    }
+    if (!waitFor(unshare, STEP_TIMEOUT)) {
+      unshare.destroyForcibly();
+      if (!waitFor(unshare, STEP_TIMEOUT)) {
+        left.add("unshare (pid " + unshare.pid() + ") does not exit");
+      }
+    }
+    if (init != null && !awaitGone(init, STEP_TIMEOUT)) {
+      left.add("init (pid " + init.pid() + ") is still alive");
+    }
+    if (!cgroup.awaitEmpty(STEP_TIMEOUT)) {
+      left.add("processes remain in " + cgroup.path());
+    }
+    removeCgroup(left);
+    // Commands run by exec() hold the namespaces only until their child inside was killed.
+    for (String[] ns : new String[][] {{"mnt", mountNamespace}, {"pid", pidNamespace}}) {
+      if (ns[1] != null) {
+        List<Long> pids = awaitNamespaceEmpty(ns[0], ns[1]);
+        if (!pids.isEmpty()) {
+          left.add("processes still in the sandbox's " + ns[0] + " namespace: " + pids);
+        }
+      }
+    }
+    return left;
+  }
+
+  private void removeCgroup(List<String> left) {
+    try {
+      cgroup.remove(STEP_TIMEOUT);
+    } catch (IOException e) {
+      left.add("cannot remove " + cgroup.path() + ": " + e);
+    }
+  }
+
+  private static List<Long> awaitNamespaceEmpty(String type, String id) {
+    long end = System.nanoTime() + STEP_TIMEOUT.toNanos();
+    while (true) {
+      List<Long> pids = HostProcesses.inNamespace(type, id);
+      if (pids.isEmpty() || System.nanoTime() - end > 0) {
+        return pids;
+      }
+      sleep(20);
+    }
+  }
+
+  private static boolean waitFor(Process p, Duration timeout) {
+    try {
+      return p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !p.isAlive();
+    }
+  }
+
+  private static boolean awaitGone(ProcessHandle h, Duration timeout) {
+    try {
+      h.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException | ExecutionException e) {
+      return !h.isAlive();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !h.isAlive();
+    }
+  }
+
+  private static void requireAbsolute(String pathInside) {
+    if (!pathInside.startsWith("/")) {
+      throw new IllegalArgumentException("not an absolute path: " + pathInside);
+    }
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = Sandbox.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new SandboxException("resource " + name + " is missing from the class path");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new SandboxException("cannot read resource " + name, e);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SandboxException("interrupted while booting the sandbox", e);
+    }
+  }
+
+  /** A point in monotonic time by which boot must be done. */
+  private record Deadline(long nanos) {
+    boolean expired() {
+      return System.nanoTime() - nanos > 0;
+    }
+
+    Duration cap(Duration max) {
+      long left = Math.max(1_000_000, nanos - System.nanoTime());
+      return left < max.toNanos() ? Duration.ofNanos(left) : max;
+    }
+
+    void check(String what) {
+      if (expired()) {
+        throw new SandboxException("boot timed out: " + what);
+      }
+    }
+  }
+
+  /** Starts the init process on a thread of its own that lives as long as the process. */
+  private static final class InitKeeper {
+    private InitKeeper() {}
+
+    /**
+     * PR_SET_PDEATHSIG fires when the thread that forked the process ends, not the JVM: the
+     * caller's thread may be a short-lived one, so a dedicated thread forks and then waits.
+     */
+    static Process start(List<String> cmd, Map<String, String> env, String name) {
+      CompletableFuture<Process> started = new CompletableFuture<>();
+      Thread keeper =
+          new Thread(
+              () -> {
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+                pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                pb.environment().clear();
+                pb.environment().putAll(env);
+                Process p;
+                try {
+                  p = pb.start();
+                } catch (IOException e) {
+                  started.completeExceptionally(e);
+                  return;
+                }
+                started.complete(p);
+                while (true) {
+                  try {
+                    p.waitFor();
+                    return;
+                  } catch (InterruptedException e) {
+                    // Keep living: ending this thread would kill the sandbox.
+                  }
+                }
+              },
+              "sandbox-init-" + name);
+      keeper.setDaemon(true);
+      keeper.start();
+      boolean interrupted = false;
+      try {
+        while (true) {
+          try {
+            // Uninterruptibly: giving up here would leave a started process without an owner.
+            return started.get();
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+      } catch (ExecutionException e) {
+        throw new SandboxException("cannot start unshare: " + e.getCause().getMessage(), e.getCause());
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+}

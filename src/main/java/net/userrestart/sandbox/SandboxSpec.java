@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.sandbox;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * What a sandbox boots with: how many lingering users, the user units enabled for all of them, host
+ * paths visible read-only at the same path inside, and how long boot may take.
+ */
+public record SandboxSpec(
+    int users, Map<String, String> userUnits, List<Path> bindReadOnly, Duration bootTimeout) {
+
+  /** UID of the first test user; the others follow without gaps. */
+  public static final int FIRST_UID = 4001;
+
+  /** Test users are named this prefix followed by 1, 2, ... */
+  public static final String USER_PREFIX = "sur-user";
+
+  /** More would leave the UID range that is free on Debian for local users. */
+  public static final int MAX_USERS = 1000;
+
+  private static final Pattern UNIT_NAME =
+      Pattern.compile("[A-Za-z0-9:_.\\\\-]+(@[A-Za-z0-9:_.\\\\-]*)?\\.[a-z]+");
+
+  public SandboxSpec {
+    if (users < 0 || users > MAX_USERS) {
+      throw new IllegalArgumentException("users must be within 0.." + MAX_USERS + ": " + users);
+    }
+    Map<String, String> units = new LinkedHashMap<>();
+    userUnits.forEach(
+        (name, content) -> {
+          if (!UNIT_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("not a unit file name: " + name);
+          }
+          if (content.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("unit " + name + " contains a NUL character");
+          }
+          units.put(name, content);
+        });
+    userUnits = Collections.unmodifiableMap(units);
+    List<Path> binds = new ArrayList<>();
+    for (Path p : bindReadOnly) {
+      String s = p.toString();
+      // The boot script reads one path per line.
+      if (!p.isAbsolute() || p.getNameCount() == 0 || s.indexOf('\n') >= 0) {
+        throw new IllegalArgumentException("bind path must be absolute, not /, one line: " + s);
+      }
+      binds.add(p.normalize());
+    }
+    bindReadOnly = List.copyOf(binds);
+    if (bootTimeout.isNegative() || bootTimeout.isZero()) {
+      throw new IllegalArgumentException("boot timeout must be positive: " + bootTimeout);
+    }
+  }
+
+  /** {@code users} lingering users, no units, no binds, a boot timeout that grows with users. */
+  public static SandboxSpec of(int users) {
+    return new SandboxSpec(users, Map.of(), List.of(), defaultBootTimeout(users));
+  }
+
+  /** 30 s plus 300 ms per user: 100 users boot in well under 10 s on two cores. */
+  public static Duration defaultBootTimeout(int users) {
+    return Duration.ofSeconds(30).plusMillis(300L * users);
+  }
+
+  /** This spec with one more user unit, enabled in every user manager unless it is a template. */
+  public SandboxSpec withUserUnit(String name, String content) {
+    Map<String, String> units = new LinkedHashMap<>(userUnits);
+    units.put(name, content);
+    return new SandboxSpec(users, units, bindReadOnly, bootTimeout);
+  }
+
+  /** This spec with one more host path bound read-only at the same path inside. */
+  public SandboxSpec withBindReadOnly(Path hostPath) {
+    List<Path> binds = new ArrayList<>(bindReadOnly);
+    binds.add(hostPath);
+    return new SandboxSpec(users, userUnits, binds, bootTimeout);
+  }
+
+  public SandboxSpec withBootTimeout(Duration timeout) {
+    return new SandboxSpec(users, userUnits, bindReadOnly, timeout);
+  }
+
+  /** The users a sandbox of this spec creates. */
+  public List<SandboxUser> sandboxUsers() {
+    List<SandboxUser> list = new ArrayList<>(users);
+    for (int i = 1; i <= users; i++) {
+      list.add(new SandboxUser(USER_PREFIX + i, FIRST_UID + i - 1));
+    }
+    return List.copyOf(list);
+  }
+
+  /** The user units that are enabled, so boot waits for them to be active. */
+  public List<String> enabledUserUnits() {
+    return userUnits.keySet().stream().filter(n -> !n.contains("@.")).toList();
+  }
+}

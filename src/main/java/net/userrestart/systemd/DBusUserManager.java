@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.systemd;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.freedesktop.dbus.DBusAsyncReply;
+import org.freedesktop.dbus.DBusPath;
+import org.freedesktop.dbus.connections.impl.DirectConnection;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.exceptions.DBusExecutionException;
+import org.freedesktop.dbus.interfaces.DBusInterface;
+import org.freedesktop.dbus.interfaces.Properties;
+import org.freedesktop.dbus.messages.Message;
+
+/** A user manager reached over its private socket; see {@link DBusUserManagerConnector}. */
+final class DBusUserManager implements UserManager {
+  /** The first wait for the first answer; doubled on each retry. */
+  private static final Duration FIRST_CALL_WAIT = Duration.ofMillis(250);
+  /* A hostile peer can flood JobRemoved signals; remember a bounded number. */
+  private static final int MAX_REMEMBERED_JOBS = 65_536;
+
+  private final DirectConnection connection;
+  private final Deadline deadline;
+  private final CountDownLatch disconnected;
+  private final Manager1 manager;
+  private final Properties properties;
+  private final Map<String, JobResult> finished = new HashMap<>();
+  private AutoCloseable jobHandler;
+  private String version = "";
+
+  DBusUserManager(DirectConnection connection, Deadline deadline, CountDownLatch disconnected)
+      throws SystemdException {
+    this.connection = connection;
+    this.deadline = deadline;
+    this.disconnected = disconnected;
+    try {
+      this.manager = connection.getRemoteObject(Manager1.OBJECT_PATH, Manager1.class);
+      this.properties = connection.getRemoteObject(Manager1.OBJECT_PATH, Properties.class);
+      /* Registered before any call: JobRemoved can overtake the reply that names the job. */
+      this.jobHandler = connection.addSigHandler(Manager1.JobRemoved.class, this::onJobRemoved);
+    } catch (DBusException e) {
+      connection.disconnect();
+      throw SystemdException.failed("connect", "cannot set up the connection: " + e.getMessage());
+    }
+  }
+
+  private void onJobRemoved(Manager1.JobRemoved signal) {
+    synchronized (finished) {
+      if (finished.size() < MAX_REMEMBERED_JOBS) {
+        finished.put(signal.job(), new JobResult(signal.unit(), signal.result()));
+        finished.notifyAll();
+      }
+    }
+  }
+
+  /**
+   * Makes the first call, cheap and retried. A manager may ignore a call that arrives in the same
+   * read as the SASL BEGIN, so a Reexecute must never be the first thing it receives.
+   */
+  void handshake() throws SystemdException {
+    List<DBusAsyncReply<?>> sent = new ArrayList<>();
+    Duration wait = FIRST_CALL_WAIT;
+    try {
+      while (!deadline.expired()) {
+        sent.add(connection.callMethodAsync(properties, "Get", Manager1.INTERFACE, "Version"));
+        long until = System.nanoTime() + deadline.cap(wait).toNanos();
+        while (System.nanoTime() < until) {
+          for (DBusAsyncReply<?> reply : sent) {
+            if (reply.hasReply()) {
+              version = String.valueOf(reply.getReply());
+              return;
+            }
+          }
+          if (disconnected.getCount() == 0) {
+            throw SystemdException.failed("connect", "the user manager closed the connection");
+          }
+          sent.get(sent.size() - 1).getCall().getReply(5);
+        }
+        wait = wait.multipliedBy(2);
+      }
+    } catch (DBusException | DBusExecutionException e) {
+      close();
+      throw SystemdException.failed("connect", "the user manager refused a first call: " + e.getMessage());
+    } catch (SystemdException e) {
+      close();
+      throw e;
+    }
+    close();
+    throw SystemdException.timeout("connect", "the user manager did not answer a first call");
+  }
+
+  @Override
+  public String version() {
+    return version;
+  }
+
+  @Override
+  public void reexecute() throws SystemdException {
+    DBusAsyncReply<?> reply = connection.callMethodAsync(manager, "Reexecute");
+    /* No reply comes: the manager drops the connection and serializes itself. The disconnect is
+     * the answer; a reply can only be an error (permission, or not a manager at all). */
+    try {
+      while (!deadline.expired()) {
+        if (disconnected.await(Math.min(20, deadline.remainingMillis()), TimeUnit.MILLISECONDS)) {
+          return;
+        }
+        if (reply.hasReply() && connection.isConnected()) {
+          reply.getReply();
+          throw SystemdException.failed("reexecute", "the user manager replied instead of re-executing");
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (DBusException | DBusExecutionException e) {
+      if (disconnected.getCount() == 0) {
+        return;
+      }
+      throw SystemdException.failed("reexecute", "Reexecute failed: " + e.getMessage());
+    } finally {
+      close();
+    }
+    throw SystemdException.timeout(
+        "reexecute", "the user manager neither re-executed nor answered within the deadline");
+  }
+
+  @Override
+  public void reload() throws SystemdException {
+    call("reload", manager, "Reload");
+  }
+
+  @Override
+  public Map<String, String> activeStates(Collection<String> units) throws SystemdException {
+    Map<String, String> states = new HashMap<>();
+    List<String> names = new ArrayList<>();
+    List<String> patterns = new ArrayList<>();
+    for (String unit : units) {
+      if (UnitName.isTemplate(unit)) {
+        patterns.add(UnitName.instancePattern(unit));
+      } else {
+        names.add(unit);
+      }
+    }
+    if (!names.isEmpty()) {
+      collect(call("list-units", manager, "ListUnitsByNames", names), states, Set.copyOf(names));
+    }
+    if (!patterns.isEmpty()) {
+      collect(
+          call("list-units", manager, "ListUnitsByPatterns", List.of(), patterns), states, null);
+    }
+    return states;
+  }
+
+  private static void collect(Object rows, Map<String, String> states, Set<String> only) {
+    if (rows instanceof List<?> list) {
+      for (Object row : list) {
+        if (row instanceof UnitStatus status && (only == null || only.contains(status.name()))) {
+          String state =
+              "not-found".equals(status.loadState()) ? "not-found" : status.activeState();
+          states.put(status.name(), state);
+        }
+      }
+    }
+  }
+
+  @Override
+  public String tryRestart(String unit) throws SystemdException {
+    return jobPath("try-restart", call("try-restart", manager, "TryRestartUnit", unit, "replace"));
+  }
+
+  @Override
+  public String reloadOrTryRestart(String unit) throws SystemdException {
+    return jobPath(
+        "reload-or-try-restart",
+        call("reload-or-try-restart", manager, "ReloadOrTryRestartUnit", unit, "replace"));
+  }
+
+  @Override
+  public Optional<List<String>> enqueueMarkedJobs() throws SystemdException {
+    Object jobs;
+    try {
+      jobs = call("enqueue-marked", manager, "EnqueueMarkedJobs");
+    } catch (SystemdException e) {
+      // systemd before 250 has no markers; nothing was marked there, so nothing is missed.
+      if (e.getMessage().contains("UnknownMethod") || e.getMessage().contains("Unknown method")) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+    List<String> paths = new ArrayList<>();
+    if (jobs instanceof List<?> list) {
+      for (Object job : list) {
+        paths.add(job instanceof DBusPath path ? path.getPath() : String.valueOf(job));
+      }
+    }
+    return Optional.of(paths);
+  }
+
+  @Override
+  public Map<String, JobResult> awaitJobs(Collection<String> jobs) {
+    Map<String, JobResult> results = new HashMap<>();
+    synchronized (finished) {
+      while (true) {
+        for (String job : jobs) {
+          JobResult r = finished.get(job);
+          if (r != null) {
+            results.put(job, r);
+          }
+        }
+        long left = deadline.remainingMillis();
+        if (results.size() == jobs.size() || left <= 0 || disconnected.getCount() == 0) {
+          return results;
+        }
+        try {
+          finished.wait(Math.min(left, 50));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return results;
+        }
+      }
+    }
+  }
+
+  private static String jobPath(String step, Object reply) throws SystemdException {
+    if (reply instanceof DBusPath path) {
+      return path.getPath();
+    }
+    throw SystemdException.failed(step, "unexpected reply " + reply);
+  }
+
+  /** Calls a method and waits for its reply within the deadline. */
+  private Object call(String step, DBusInterface target, String method, Object... args)
+      throws SystemdException {
+    if (disconnected.getCount() == 0) {
+      throw SystemdException.failed(step, "the connection to the user manager is closed");
+    }
+    DBusAsyncReply<?> reply = connection.callMethodAsync(target, method, args);
+    Message answer = reply.getCall().getReply(Math.max(1, deadline.remainingMillis()));
+    if (answer == null) {
+      throw SystemdException.timeout(step, method + " got no reply within the deadline");
+    }
+    try {
+      return reply.getReply();
+    } catch (DBusException | DBusExecutionException e) {
+      String name = e instanceof DBusExecutionException x && x.getType() != null ? x.getType() + ": " : "";
+      throw SystemdException.failed(step, name + e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      if (jobHandler != null) {
+        jobHandler.close();
+        jobHandler = null;
+      }
+    } catch (Exception ignored) {
+      // Closing the connection below drops the handler anyway.
+    }
+    connection.disconnect();
+  }
+}

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.systemd;
+
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.freedesktop.dbus.connections.IDisconnectCallback;
+import org.freedesktop.dbus.connections.impl.DirectConnection;
+import org.freedesktop.dbus.connections.impl.DirectConnectionBuilder;
+import org.freedesktop.dbus.connections.transports.AbstractTransport;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.transport.jre.NativeUnixSocketHelper;
+
+/**
+ * Connects as root, peer to peer, to {@code /run/user/UID/systemd/private}. There is no bus daemon
+ * there: no Hello, no name, and signals arrive whether asked for or not.
+ */
+public final class DBusUserManagerConnector implements UserManagerConnector, AutoCloseable {
+  /** Pause between attempts while a manager is not reachable (re-executing, starting). */
+  private static final Duration RETRY_PAUSE = Duration.ofMillis(20);
+
+  private final SocketGuard guard;
+  /* dbus-java's SASL handshake has no timeout of its own: a watchdog closes the socket instead. */
+  private final ScheduledExecutorService watchdog;
+
+  public DBusUserManagerConnector(Path runtimeRoot) {
+    this.guard = new SocketGuard(runtimeRoot);
+    this.watchdog =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "connect-watchdog");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  @Override
+  public UserManager connect(int uid, Deadline deadline) throws SystemdException {
+    SystemdException last = null;
+    long pause = RETRY_PAUSE.toMillis();
+    while (!deadline.expired()) {
+      Path socket = guard.check(uid);
+      try {
+        DBusUserManager manager = open(uid, socket, deadline);
+        manager.handshake();
+        return manager;
+      } catch (SystemdException e) {
+        if (e.kind() == SystemdException.Kind.REFUSED) {
+          throw e;
+        }
+        last = e;
+      }
+      sleep(Math.min(pause, deadline.remainingMillis()));
+      pause = Math.min(pause * 2, 200);
+    }
+    throw SystemdException.timeout(
+        "connect",
+        "no answer from the user manager within the deadline"
+            + (last == null ? "" : " (" + last.getMessage() + ")"));
+  }
+
+  private DBusUserManager open(int uid, Path socket, Deadline deadline) throws SystemdException {
+    AtomicReference<AbstractTransport> transport = new AtomicReference<>();
+    CountDownLatch disconnected = new CountDownLatch(1);
+    ScheduledFuture<?> alarm =
+        watchdog.schedule(
+            () -> closeQuietly(transport.get()), deadline.remainingMillis(), TimeUnit.MILLISECONDS);
+    DirectConnection connection;
+    try {
+      connection =
+          DirectConnectionBuilder.forAddress("unix:path=" + socket)
+              .receivingThreadConfig()
+              .withSignalThreadCount(1)
+              .withErrorHandlerThreadCount(1)
+              .withMethodCallThreadCount(1)
+              .withMethodReturnThreadCount(1)
+              .connectionConfig()
+              .transportConfig()
+              .withPreConnectCallback(transport::set)
+              .back()
+              .withDisconnectCallback(new Latch(disconnected))
+              .build();
+    } catch (DBusException | RuntimeException e) {
+      throw SystemdException.failed("connect", "cannot connect to " + socket + ": " + rootCause(e));
+    } finally {
+      alarm.cancel(false);
+    }
+    try {
+      checkPeer(uid, transport.get());
+    } catch (SystemdException e) {
+      connection.disconnect();
+      throw e;
+    }
+    return new DBusUserManager(connection, deadline, disconnected);
+  }
+
+  /* The socket path was checked, but the user could have swapped it since: ask the kernel. */
+  private static void checkPeer(int uid, AbstractTransport transport) throws SystemdException {
+    SocketChannel channel =
+        transport == null ? null : transport.getTransportConnection().getChannel();
+    int peer;
+    try {
+      peer = NativeUnixSocketHelper.getUid(channel);
+    } catch (IOException e) {
+      throw SystemdException.refused("connect", "cannot read peer credentials: " + e.getMessage());
+    }
+    if (peer != uid) {
+      throw SystemdException.refused(
+          "connect", "peer of the user manager socket runs as uid " + peer + ", not " + uid);
+    }
+  }
+
+  private static void closeQuietly(AbstractTransport transport) {
+    if (transport != null) {
+      try {
+        transport.close();
+      } catch (IOException | RuntimeException ignored) {
+        // The connect in progress fails and reports; nothing more to do here.
+      }
+    }
+  }
+
+  static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String message = t.getMessage();
+    return message == null ? t.getClass().getSimpleName() : message;
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(Math.max(0, millis));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    watchdog.shutdownNow();
+  }
+
+  /** Turns every kind of disconnect dbus-java reports into one latch. */
+  private record Latch(CountDownLatch latch) implements IDisconnectCallback {
+    @Override
+    public void disconnectOnError(IOException e) {
+      latch.countDown();
+    }
+
+    @Override
+    public void requestedDisconnect(Integer id) {
+      latch.countDown();
+    }
+
+    @Override
+    public void clientDisconnect() {
+      latch.countDown();
+    }
+
+    @Override
+    public void exceptionOnTerminate(IOException e) {
+      latch.countDown();
+    }
+  }
+}

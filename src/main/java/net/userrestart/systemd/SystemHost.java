@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.systemd;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/** The real machine. */
+public final class SystemHost implements Host {
+  private static final Path RUNTIME_ROOT = Path.of("/run/user");
+
+  private final Map<String, String> environment;
+
+  public SystemHost(Map<String, String> environment) {
+    this.environment = Map.copyOf(environment);
+  }
+
+  @Override
+  public Optional<String> offlineReason() {
+    String offline = environment.get("SYSTEMD_OFFLINE");
+    if (offline != null && List.of("1", "yes", "true", "on").contains(offline.toLowerCase())) {
+      return Optional.of("SYSTEMD_OFFLINE=" + offline + " is set");
+    }
+    if (!Files.isDirectory(Path.of("/run/systemd/system"))) {
+      return Optional.of("the system is not booted with systemd");
+    }
+    try {
+      if (!Files.isSameFile(Path.of("/proc/1/root"), Path.of("/"))) {
+        return Optional.of("running in a chroot");
+      }
+    } catch (IOException e) {
+      return Optional.of("cannot tell whether this is a chroot (" + e.getMessage() + ")");
+    }
+    try {
+      if (Files.readString(Path.of("/etc/machine-id"), StandardCharsets.US_ASCII).isBlank()) {
+        return Optional.of("/etc/machine-id is empty");
+      }
+    } catch (IOException e) {
+      return Optional.of("no machine ID in /etc/machine-id");
+    }
+    if (!environment.containsKey("DBUS_SYSTEM_BUS_ADDRESS")
+        && !Files.exists(Path.of("/run/dbus/system_bus_socket"))) {
+      return Optional.of("no system bus");
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public boolean isRoot() {
+    try {
+      return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0;
+    } catch (IOException | RuntimeException e) {
+      return "root".equals(System.getProperty("user.name"));
+    }
+  }
+
+  @Override
+  public SystemManager systemManager(Duration timeout) throws SystemdException {
+    return DBusSystemManager.connect(timeout);
+  }
+
+  @Override
+  public UserManagerConnector userManagers() {
+    return new DBusUserManagerConnector(RUNTIME_ROOT);
+  }
+
+  @Override
+  public String userName(int uid) {
+    for (String[] entry : passwd()) {
+      if (entry[2].equals(Integer.toString(uid))) {
+        return entry[0];
+      }
+    }
+    try {
+      // Users from NSS (LDAP, systemd-homed…) are not in /etc/passwd; the JDK asks getpwuid().
+      return Files.getOwner(RUNTIME_ROOT.resolve(Integer.toString(uid)), LinkOption.NOFOLLOW_LINKS)
+          .getName();
+    } catch (IOException | RuntimeException e) {
+      return Integer.toString(uid);
+    }
+  }
+
+  @Override
+  public OptionalInt userId(String nameOrUid) {
+    if (nameOrUid.matches("\\d{1,10}")) {
+      try {
+        return OptionalInt.of(Integer.parseInt(nameOrUid));
+      } catch (NumberFormatException e) {
+        return OptionalInt.empty();
+      }
+    }
+    for (String[] entry : passwd()) {
+      if (entry[0].equals(nameOrUid)) {
+        return OptionalInt.of(Integer.parseInt(entry[2]));
+      }
+    }
+    return getent(nameOrUid);
+  }
+
+  private static OptionalInt getent(String name) {
+    try {
+      Process p = new ProcessBuilder("getent", "passwd", "--", name).redirectErrorStream(true).start();
+      String line = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (p.waitFor() == 0) {
+        String[] fields = line.split(":");
+        if (fields.length > 2 && fields[2].matches("\\d+")) {
+          return OptionalInt.of(Integer.parseInt(fields[2]));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return OptionalInt.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return OptionalInt.empty();
+  }
+
+  private static List<String[]> passwd() {
+    try {
+      return Files.readAllLines(Path.of("/etc/passwd"), StandardCharsets.UTF_8).stream()
+          .map(line -> line.split(":", -1))
+          .filter(f -> f.length >= 3 && f[2].matches("\\d+"))
+          .toList();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  @Override
+  public int cpus() {
+    return Runtime.getRuntime().availableProcessors();
+  }
+}

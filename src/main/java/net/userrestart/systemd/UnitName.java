@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.systemd;
+
+import java.util.Set;
+
+/** Validates unit names the way systemd does, before any of them can reach D-Bus. */
+public final class UnitName {
+  /** systemd's UNIT_NAME_MAX, less the terminating NUL. */
+  public static final int MAX_LENGTH = 255;
+
+  private static final Set<String> TYPES =
+      Set.of(
+          "service", "socket", "target", "device", "mount", "automount", "swap", "timer", "path",
+          "slice", "scope");
+
+  private UnitName() {}
+
+  /** Returns null when {@code name} is a valid unit name, else why it is not. */
+  public static String problem(String name) {
+    if (name == null || name.isEmpty()) {
+      return "empty unit name";
+    }
+    if (name.length() > MAX_LENGTH) {
+      return "unit name longer than " + MAX_LENGTH + " characters";
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == ':' || c == '-' || c == '_' || c == '.' || c == '\\' || c == '@';
+      if (!ok) {
+        return "invalid character " + printable(c) + " in unit name";
+      }
+    }
+    int dot = name.lastIndexOf('.');
+    if (dot <= 0) {
+      return "unit name has no type suffix such as .service";
+    }
+    String type = name.substring(dot + 1);
+    if (!TYPES.contains(type)) {
+      return "unknown unit type ." + type;
+    }
+    String stem = name.substring(0, dot);
+    int at = stem.indexOf('@');
+    if (at == 0) {
+      return "unit name starts with @";
+    }
+    if (at > 0 && stem.indexOf('@', at + 1) >= 0) {
+      return "unit name has more than one @";
+    }
+    return null;
+  }
+
+  /** True for a template without an instance, like {@code app@.service}. */
+  public static boolean isTemplate(String name) {
+    return name.contains("@.");
+  }
+
+  /** A {@code ListUnitsByPatterns} glob that matches every instance of {@code template}. */
+  public static String instancePattern(String template) {
+    // Backslashes are escapes in fnmatch(3): double them so \x2d matches itself.
+    return template.replace("\\", "\\\\").replace("@.", "@*.");
+  }
+
+  private static String printable(char c) {
+    return c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : "'" + c + "'";
+  }
+}
