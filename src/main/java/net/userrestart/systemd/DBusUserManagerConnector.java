@@ -4,6 +4,7 @@ package net.userrestart.systemd;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -11,12 +12,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import jdk.net.ExtendedSocketOptions;
 import org.freedesktop.dbus.connections.IDisconnectCallback;
 import org.freedesktop.dbus.connections.impl.DirectConnection;
 import org.freedesktop.dbus.connections.impl.DirectConnectionBuilder;
 import org.freedesktop.dbus.connections.transports.AbstractTransport;
 import org.freedesktop.dbus.exceptions.DBusException;
-import org.freedesktop.dbus.transport.jre.NativeUnixSocketHelper;
 
 /**
  * Connects as root, peer to peer, to {@code /run/user/UID/systemd/private}. There is no bus daemon
@@ -46,7 +47,7 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
     SystemdException last = null;
     long pause = RETRY_PAUSE.toMillis();
     while (!deadline.expired()) {
-      Path socket = guard.check(uid);
+      SocketGuard.Checked socket = guard.check(uid);
       try {
         DBusUserManager manager = open(uid, socket, deadline);
         manager.handshake();
@@ -66,7 +67,9 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
             + (last == null ? "" : " (" + last.getMessage() + ")"));
   }
 
-  private DBusUserManager open(int uid, Path socket, Deadline deadline) throws SystemdException {
+  private DBusUserManager open(int uid, SocketGuard.Checked checked, Deadline deadline)
+      throws SystemdException {
+    Path socket = checked.socket();
     AtomicReference<AbstractTransport> transport = new AtomicReference<>();
     CountDownLatch disconnected = new CountDownLatch(1);
     ScheduledFuture<?> alarm =
@@ -93,7 +96,7 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
       alarm.cancel(false);
     }
     try {
-      checkPeer(uid, transport.get());
+      checkPeer(uid, checked.owner(), transport.get());
     } catch (SystemdException e) {
       connection.disconnect();
       throw e;
@@ -101,19 +104,28 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
     return new DBusUserManager(connection, deadline, disconnected);
   }
 
-  /* The socket path was checked, but the user could have swapped it since: ask the kernel. */
-  private static void checkPeer(int uid, AbstractTransport transport) throws SystemdException {
+  /*
+   * The socket path was checked, but the user could have swapped it since: ask the kernel who is
+   * at the other end. Principals compare by numeric id; the owner's came from the same stat that
+   * showed the socket belongs to uid.
+   */
+  private static void checkPeer(int uid, UserPrincipal owner, AbstractTransport transport)
+      throws SystemdException {
     SocketChannel channel =
         transport == null ? null : transport.getTransportConnection().getChannel();
-    int peer;
+    if (channel == null) {
+      throw SystemdException.refused("connect", "no socket to read peer credentials from");
+    }
+    UserPrincipal peer;
     try {
-      peer = NativeUnixSocketHelper.getUid(channel);
-    } catch (IOException e) {
+      peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
+    } catch (IOException | RuntimeException e) {
       throw SystemdException.refused("connect", "cannot read peer credentials: " + e.getMessage());
     }
-    if (peer != uid) {
+    if (!peer.equals(owner)) {
       throw SystemdException.refused(
-          "connect", "peer of the user manager socket runs as uid " + peer + ", not " + uid);
+          "connect",
+          "peer of the user manager socket runs as user " + peer.getName() + ", not uid " + uid);
     }
   }
 

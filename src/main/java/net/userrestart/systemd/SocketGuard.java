@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.Map;
 
 /**
@@ -34,22 +35,25 @@ public final class SocketGuard {
     return runtimeRoot.resolve(Integer.toString(uid)).resolve("systemd").resolve("private");
   }
 
-  /** Returns the socket path if it is safe to connect to, else throws a REFUSED exception. */
-  public Path check(int uid) throws SystemdException {
+  /** A socket that passed the checks, and its owner as the kernel names the peer. */
+  public record Checked(Path socket, UserPrincipal owner) {}
+
+  /** Returns the socket if it is safe to connect to, else throws a REFUSED exception. */
+  public Checked check(int uid) throws SystemdException {
     Path dir = runtimeRoot.resolve(Integer.toString(uid));
     Path systemdDir = dir.resolve("systemd");
     Path socket = systemdDir.resolve("private");
     expect(runtimeRoot, S_IFDIR, -1);
     expect(dir, S_IFDIR, uid);
     expect(systemdDir, S_IFDIR, uid);
-    expect(socket, S_IFSOCK, uid);
-    return socket;
+    return new Checked(socket, (UserPrincipal) expect(socket, S_IFSOCK, uid).get("owner"));
   }
 
-  private static void expect(Path path, int type, int owner) throws SystemdException {
+  /* Mode, uid and owner come from one stat(2), so they describe the same file. */
+  private static Map<String, Object> expect(Path path, int type, int owner) throws SystemdException {
     Map<String, Object> attrs;
     try {
-      attrs = Files.readAttributes(path, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+      attrs = Files.readAttributes(path, "unix:mode,uid,owner", LinkOption.NOFOLLOW_LINKS);
     } catch (NoSuchFileException e) {
       // Not refused: a manager that is starting creates it soon, so the caller may retry.
       throw SystemdException.failed("connect", path + " does not exist");
@@ -67,6 +71,7 @@ public final class SocketGuard {
       throw SystemdException.refused(
           "connect", path + " is owned by uid " + uid + ", not " + (owner < 0 ? 0 : owner));
     }
+    return attrs;
   }
 
   private static String describe(int mode) {

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import net.userrestart.sandbox.ExecResult;
+import net.userrestart.sandbox.SandboxSpec;
+import net.userrestart.sandbox.SandboxUser;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/** The tool against real systemd user managers in a sandbox: what systemd reports afterwards. */
+@Tag("systemd")
+@TestMethodOrder(MethodOrderer.MethodName.class)
+class RestartIT {
+  static final String MARKED = "sur-demo.service";
+  static final String KEPT = "sur-kept.service";
+  static final String TEMPLATE = "sur-tmpl@.service";
+  static ToolSandbox box;
+
+  @BeforeAll
+  static void boot() throws Exception {
+    box =
+        ToolSandbox.boot(
+            SandboxSpec.of(3)
+                .withUserUnit(MARKED, ToolSandbox.sleeper("marked demo"))
+                .withUserUnit(KEPT, ToolSandbox.sleeper("never marked"))
+                .withUserUnit(TEMPLATE, ToolSandbox.sleeper("template %i")));
+  }
+
+  @AfterAll
+  static void teardown() {
+    if (box != null) {
+      box.close();
+    }
+  }
+
+  @BeforeEach
+  void noMarksLeft() {
+    box.root("rm", "-rf", "/run/systemd-user-restart");
+  }
+
+  private Map<SandboxUser, String> identities(String unit) {
+    Map<SandboxUser, String> ids = new HashMap<>();
+    for (SandboxUser u : box.users()) {
+      ids.put(u, box.identity(u, unit));
+    }
+    return ids;
+  }
+
+  private Map<SandboxUser, String> generations() {
+    Map<SandboxUser, String> gens = new HashMap<>();
+    for (SandboxUser u : box.users()) {
+      gens.put(u, box.managerGeneration(u));
+    }
+    return gens;
+  }
+
+  @Test
+  void a_allUsersReexecutesAndRestartsOnlyMarkedUnits() {
+    Map<SandboxUser, String> marked = identities(MARKED);
+    Map<SandboxUser, String> kept = identities(KEPT);
+    Map<SandboxUser, String> gens = generations();
+    box.toolOk("mark", MARKED);
+
+    ExecResult run = box.toolOk("--all-users", "--json");
+
+    assertTrue(run.stdout().contains("\"ok\":true"), run::toString);
+    for (SandboxUser u : box.users()) {
+      assertNotEquals(marked.get(u), box.identity(u, MARKED), u + ": marked unit not restarted");
+      assertEquals("active", box.prop(u, MARKED, "ActiveState"));
+      assertEquals(kept.get(u), box.identity(u, KEPT), u + ": unmarked unit was touched");
+      String gen = box.managerGeneration(u);
+      assertNotEquals(gens.get(u), gen, u + ": manager did not re-execute");
+      assertTrue(gen.contains("--deserialize"), gen);
+      assertEquals(gens.get(u).split("\\|")[0], gen.split("\\|")[0], "manager PID changed");
+    }
+    assertEquals("", box.root("ls", "-A", "/run/systemd-user-restart/restart").stdout().strip(), "marks not consumed");
+  }
+
+  @Test
+  void b_dryRunChangesNothing() {
+    box.toolOk("mark", MARKED);
+    Map<SandboxUser, String> marked = identities(MARKED);
+    Map<SandboxUser, String> gens = generations();
+
+    ExecResult run = box.toolOk("--all-users", "--dry-run");
+
+    assertTrue(run.stdout().contains("Would daemon-reexec"), run::toString);
+    assertTrue(run.stdout().contains(MARKED), run::toString);
+    assertEquals(marked, identities(MARKED));
+    assertEquals(gens, generations());
+    assertTrue(box.root("test", "-e", "/run/systemd-user-restart/restart/" + MARKED).ok(), "dry run consumed the mark");
+  }
+
+  @Test
+  void c_oneUserOnly() {
+    SandboxUser first = box.users().get(0);
+    Map<SandboxUser, String> marked = identities(MARKED);
+    Map<SandboxUser, String> gens = generations();
+    box.toolOk("mark", MARKED);
+
+    box.toolOk("--user", first.name());
+
+    for (SandboxUser u : box.users()) {
+      if (u.equals(first)) {
+        assertNotEquals(marked.get(u), box.identity(u, MARKED));
+        assertNotEquals(gens.get(u), box.managerGeneration(u));
+      } else {
+        assertEquals(marked.get(u), box.identity(u, MARKED), u + " was touched");
+        assertEquals(gens.get(u), box.managerGeneration(u), u + " was re-executed");
+      }
+    }
+    // The others keep the mark, as their own, for the next run.
+    ExecResult pending = box.toolOk("list", "--json");
+    for (SandboxUser u : box.users().subList(1, box.users().size())) {
+      assertTrue(pending.stdout().contains("\"" + u.uid() + "\":{\"restart\":[\"" + MARKED + "\"]"), pending::toString);
+    }
+    box.toolOk("--all-users");
+    for (SandboxUser u : box.users().subList(1, box.users().size())) {
+      assertNotEquals(marked.get(u), box.identity(u, MARKED));
+    }
+  }
+
+  @Test
+  void d_systemdMarkersAndCommandLineUnitsAndTemplates() {
+    SandboxUser u = box.users().get(1);
+    box.userctl(u, "start", "sur-tmpl@one.service", "sur-tmpl@two.service");
+    String one = box.identity(u, "sur-tmpl@one.service");
+    String two = box.identity(u, "sur-tmpl@two.service");
+    String kept = box.identity(u, KEPT);
+    String demo = box.identity(u, MARKED);
+    box.userctl(u, "set-property", KEPT, "Markers=+needs-restart");
+    box.toolOk("mark", TEMPLATE);
+
+    box.toolOk("--user", Integer.toString(u.uid()), "--no-reexec", MARKED);
+
+    assertNotEquals(one, box.identity(u, "sur-tmpl@one.service"), "template instance one");
+    assertNotEquals(two, box.identity(u, "sur-tmpl@two.service"), "template instance two");
+    assertNotEquals(kept, box.identity(u, KEPT), "unit marked with Markers= not restarted");
+    assertNotEquals(demo, box.identity(u, MARKED), "unit named on the command line");
+    box.userctl(u, "stop", "sur-tmpl@one.service", "sur-tmpl@two.service");
+  }
+
+  @Test
+  void e_manyRunsInARowNeverHangOrMissAReply() {
+    for (int i = 0; i < 15; i++) {
+      Map<SandboxUser, String> marked = identities(MARKED);
+      box.toolOk("mark", MARKED);
+      ExecResult run = box.toolOk("--all-users", "--json", "--timeout", "20");
+      assertTrue(run.stdout().contains("\"ok\":true"), run::toString);
+      for (SandboxUser u : box.users()) {
+        assertNotEquals(marked.get(u), box.identity(u, MARKED), "run " + i + ", " + u);
+      }
+    }
+  }
+
+  @Test
+  void f_failedUserKeepsItsMarksForTheNextRun() {
+    SandboxUser stopped = box.users().get(2);
+    long pid = box.managerPid(stopped);
+    Map<SandboxUser, String> marked = identities(MARKED);
+    box.toolOk("mark", MARKED);
+    box.root("kill", "-STOP", Long.toString(pid));
+    ExecResult run;
+    try {
+      run = box.tool("--all-users", "--timeout", "2", "--json");
+    } finally {
+      box.root("kill", "-CONT", Long.toString(pid));
+    }
+    assertEquals(1, run.exitCode(), run::toString);
+    assertTrue(run.stdout().contains("\"uid\":" + stopped.uid() + ",\"user\":\"" + stopped.name() + "\",\"outcome\":\"timed-out\""), run::toString);
+    for (SandboxUser u : List.of(box.users().get(0), box.users().get(1))) {
+      assertNotEquals(marked.get(u), box.identity(u, MARKED));
+    }
+    assertTrue(
+        box.root("test", "-e", "/run/systemd-user-restart/user/" + stopped.uid() + "/restart/" + MARKED).ok(),
+        "the failed user's mark is not pending");
+    assertEquals(marked.get(stopped), box.identity(stopped, MARKED));
+
+    Map<SandboxUser, String> before = identities(MARKED);
+    ExecResult retry = box.toolOk("--all-users", "--json");
+    assertTrue(retry.stdout().contains("\"ok\":true"), retry::toString);
+    assertNotEquals(before.get(stopped), box.identity(stopped, MARKED), "retry did not restart");
+    for (SandboxUser u : List.of(box.users().get(0), box.users().get(1))) {
+      assertEquals(before.get(u), box.identity(u, MARKED), "retry restarted a user that had succeeded");
+    }
+  }
+}
