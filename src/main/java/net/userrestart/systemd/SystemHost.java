@@ -2,6 +2,7 @@
 package net.userrestart.systemd;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -35,6 +36,8 @@ public final class SystemHost implements Host {
       if (!Files.isSameFile(Path.of("/proc/1/root"), Path.of("/"))) {
         return Optional.of("running in a chroot");
       }
+    } catch (AccessDeniedException e) {
+      // Only root may look at PID 1's root; others are told to be root next, not "chroot".
     } catch (IOException e) {
       return Optional.of("cannot tell whether this is a chroot (" + e.getMessage() + ")");
     }

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import net.userrestart.sandbox.ExecResult;
+import net.userrestart.sandbox.SandboxSpec;
+import net.userrestart.sandbox.SandboxUser;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A user owns /run/user/UID and can put anything at the socket's path. Root must refuse all of it,
+ * send PID 1 nothing, stay within the deadline, and carry on with the other users.
+ */
+@Tag("systemd")
+class HostileIT {
+  static final String UNIT = "sur-demo.service";
+  static ToolSandbox box;
+  static SandboxUser victim;
+  static SandboxUser other;
+  static SandboxUser bystander;
+
+  @BeforeAll
+  static void boot() throws Exception {
+    box = ToolSandbox.boot(SandboxSpec.of(3).withUserUnit(UNIT, ToolSandbox.sleeper("demo")));
+    victim = box.users().get(0);
+    other = box.users().get(1);
+    bystander = box.users().get(2);
+  }
+
+  @AfterAll
+  static void teardown() {
+    if (box != null) {
+      box.close();
+    }
+  }
+
+  @BeforeEach
+  void freshMarks() {
+    box.root("rm", "-rf", "/run/systemd-user-restart");
+  }
+
+  private static String dir(SandboxUser u) {
+    return "/run/user/" + u.uid() + "/systemd";
+  }
+
+  /** Runs a shell command as the hostile user. */
+  private static void asVictim(String script) {
+    ExecResult r = box.sandbox.execAsUser(victim, ToolSandbox.RUN, "sh", "-c", script);
+    assertEquals(0, r.exitCode(), r::toString);
+  }
+
+  private static String pid1Generation() {
+    return box.root("systemctl", "show", "-p", "GeneratorsStartTimestampMonotonic", "--value").stdout().strip();
+  }
+
+  /**
+   * Marks the unit, runs --all-users, and checks: the victim is refused (or timed out) with nothing
+   * sent to PID 1 or the victim's own manager, the others are restarted.
+   */
+  private static ExecResult runAgainstHostilePath(String outcome) {
+    String pid1 = pid1Generation();
+    String otherUnit = box.identity(other, UNIT);
+    String bystanderUnit = box.identity(bystander, UNIT);
+    box.toolOk("mark", UNIT);
+
+    ExecResult run = box.tool("--all-users", "--json", "--timeout", "3");
+
+    assertEquals(1, run.exitCode(), run::toString);
+    assertTrue(
+        run.stdout().contains("\"uid\":" + victim.uid() + ",\"user\":\"" + victim.name() + "\",\"outcome\":\"" + outcome + "\""),
+        run::toString);
+    assertEquals(pid1, pid1Generation(), "PID 1 was re-executed or reloaded");
+    assertNotEquals(otherUnit, box.identity(other, UNIT), "the other users must still be served");
+    assertNotEquals(bystanderUnit, box.identity(bystander, UNIT));
+    assertTrue(
+        box.root("test", "-e", "/run/systemd-user-restart/user/" + victim.uid() + "/restart/" + UNIT).ok(),
+        "the refused user's mark must stay pending");
+    return run;
+  }
+
+  private static void restoreAfter(Runnable swap, String outcome) {
+    String victimUnit = box.identity(victim, UNIT);
+    swap.run();
+    try {
+      runAgainstHostilePath(outcome);
+    } finally {
+      asVictim("cd " + dir(victim) + " && rm -rf private && mv private.real private");
+    }
+    assertEquals(victimUnit, box.identity(victim, UNIT), "the victim's unit was restarted");
+  }
+
+  @Test
+  void symlinkToPid1Socket() {
+    restoreAfter(
+        () -> asVictim("cd " + dir(victim) + " && mv private private.real && ln -s /run/systemd/private private"),
+        "refused");
+  }
+
+  @Test
+  void symlinkToAnotherUsersSocket() {
+    restoreAfter(
+        () -> asVictim("cd " + dir(victim) + " && mv private private.real && ln -s " + dir(other) + "/private private"),
+        "refused");
+  }
+
+  @Test
+  void regularFileInsteadOfSocket() {
+    restoreAfter(
+        () -> asVictim("cd " + dir(victim) + " && mv private private.real && echo hello > private"),
+        "refused");
+  }
+
+  @Test
+  void directoryIsASymlink() {
+    String victimUnit = box.identity(victim, UNIT);
+    String base = "/run/user/" + victim.uid();
+    asVictim("cd " + base + " && mv systemd systemd.real && ln -s " + dir(other) + " systemd");
+    try {
+      runAgainstHostilePath("refused");
+    } finally {
+      asVictim("cd " + base + " && rm systemd && mv systemd.real systemd");
+    }
+    assertEquals(victimUnit, box.identity(victim, UNIT));
+  }
+
+  @Test
+  void serverThatNeverAnswersIsBoundedByTheDeadline() {
+    // The user's own listener: accepts and never says a word, not even in the SASL handshake.
+    String server =
+        "import socket,time\n"
+            + "s=socket.socket(socket.AF_UNIX)\ns.bind('private')\ns.listen(64)\ns.settimeout(0.5)\n"
+            + "held=[]\nend=time.time()+90\n"
+            + "while time.time()<end:\n"
+            + "  try:\n    held.append(s.accept()[0])\n  except socket.timeout:\n    pass\n";
+    box.sandbox.writeFile("/tmp/stall.py", server);
+    ExecResult started =
+        box.sandbox.execAsUser(
+            victim,
+            ToolSandbox.RUN,
+            "sh",
+            "-c",
+            "cd " + dir(victim) + " && mv private private.real && "
+                + "{ setsid python3 /tmp/stall.py </dev/null >/dev/null 2>&1 & echo $!; } && "
+                + "for i in $(seq 50); do [ -S private ] && break; sleep 0.1; done");
+    assertEquals(0, started.exitCode(), started::toString);
+    String pid = started.stdout().strip();
+    try {
+      ExecResult run = runAgainstHostilePath("timed-out");
+      Matcher took =
+          Pattern.compile("\"uid\":" + victim.uid() + ",.*?\"durationMs\":(\\d+)").matcher(run.stdout());
+      assertTrue(took.find(), run::toString);
+      assertTrue(Long.parseLong(took.group(1)) < 3000 + 2000, "deadline not kept: " + took.group(1) + " ms");
+    } finally {
+      box.root("kill", pid);
+      asVictim("cd " + dir(victim) + " && for i in $(seq 50); do kill -0 " + pid + " 2>/dev/null || break; sleep 0.1; done; rm -f private && mv private.real private");
+    }
+  }
+
+  @Test
+  void twoRunsAtOnceDoNotBothAct() {
+    long pid = box.managerPid(victim);
+    box.toolOk("mark", UNIT);
+    box.root("kill", "-STOP", Long.toString(pid));
+    try {
+      ExecResult background =
+          box.root(
+              "sh", "-c",
+              "{ " + ToolSandbox.TOOL + " --all-users --timeout 6 >/dev/null 2>&1 & echo $!; }; "
+                  + "for i in $(seq 100); do [ -s /run/systemd-user-restart/lock ] && break; sleep 0.05; done");
+      ExecResult second = box.tool("--all-users");
+      assertEquals(4, second.exitCode(), second::toString);
+      assertTrue(second.stderr().contains("holds"), second::toString);
+      assertEquals(1, second.stderr().strip().lines().count(), "one line: " + second.stderr());
+      box.root("sh", "-c", "while kill -0 " + background.stdout().strip() + " 2>/dev/null; do sleep 0.1; done");
+    } finally {
+      box.root("kill", "-CONT", Long.toString(pid));
+    }
+  }
+
+  @Test
+  void environmentWithoutSystemdIsANoOp() {
+    ExecResult offline = box.root("env", "SYSTEMD_OFFLINE=1", ToolSandbox.TOOL, "--all-users");
+    assertEquals(0, offline.exitCode(), offline::toString);
+    assertEquals(1, offline.stderr().strip().lines().count(), offline::toString);
+    assertEquals("", offline.stdout());
+    box.root("mv", "/etc/machine-id", "/etc/machine-id.away");
+    try {
+      ExecResult r = box.tool("--all-users");
+      assertEquals(0, r.exitCode(), r::toString);
+      assertTrue(r.stderr().contains("machine ID"), r::toString);
+    } finally {
+      box.root("mv", "/etc/machine-id.away", "/etc/machine-id");
+    }
+  }
+
+  @Test
+  void nonRootGetsOneClearLine() {
+    ExecResult r = box.sandbox.execAsUser(victim, ToolSandbox.RUN, ToolSandbox.TOOL, "--all-users");
+    assertEquals(3, r.exitCode(), r::toString);
+    assertEquals(1, r.stderr().strip().lines().count(), r::toString);
+    assertTrue(r.stderr().contains("root"), r::toString);
+  }
+
+  @Test
+  void invalidUnitNamesNeverReachDBus() {
+    for (String bad : List.of("../x.service", "", "x".repeat(300) + ".service", "foo.txt", "a\u0001.service")) {
+      ExecResult r = box.tool("--all-users", "--dry-run", bad);
+      assertEquals(2, r.exitCode(), r::toString);
+      assertEquals(1, r.stderr().strip().lines().count(), r::toString);
+    }
+    box.sandbox.writeFile("/run/systemd-user-restart/restart/bad name.service", "");
+    box.toolOk("mark", "foo\\x2dbar.service", "app@instance.service");
+    ExecResult r = box.toolOk("--all-users");
+    assertTrue(r.stderr().contains("ignoring invalid mark"), r::toString);
+    assertTrue(box.root("test", "-e", "/run/systemd-user-restart/restart/bad name.service").ok(), "invalid mark must be left alone");
+  }
+}
