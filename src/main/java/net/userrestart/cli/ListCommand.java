@@ -45,6 +45,14 @@ import picocli.CommandLine.Spec;
       "List the active user managers (UID, user, manager PID, whether it answers) with the pending"
           + " marked units that are active there, i.e. what the next run would restart; then the"
           + " pending marks. Changes nothing."
+    },
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:Listed (also when not booted with systemd: nothing to list).",
+      "2:Invalid command line.",
+      "3:Not running as root.",
+      "5:The mark store cannot be read.",
+      "6:PID 1 could not be asked for the user managers."
     })
 final class ListCommand implements Callable<Integer> {
   private final Context context;

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 
 /** Output options shared by the commands: report format and how much to log. */
 final class OutputOptions {
-  @Option(names = "--json", description = "Print the report as one JSON object on stdout.")
+  @Option(names = "--json", description = "Print the report as one JSON object on standard output.")
   boolean json;
 
   @Option(
@@ -19,7 +19,7 @@ final class OutputOptions {
 
   @Option(
       names = {"-v", "--verbose"},
-      description = "Log more on stderr; twice for debug output, including the D-Bus library's.")
+      description = "Log more on standard error; twice for debug output, including the D-Bus library's.")
   boolean[] verbose = new boolean[0];
 
   /** The log level: -q, -v, -vv, else $SYSTEMD_LOG_LEVEL, else notice. */

@@ -41,6 +41,7 @@ import picocli.CommandLine.Spec;
 /** The main command: re-execute user managers and restart marked user units. */
 @Command(
     name = "systemd-user-restart",
+    header = "Restart systemd user services of every user after a package upgrade.",
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
     sortOptions = false,
@@ -73,9 +74,7 @@ import picocli.CommandLine.Spec;
       "    systemd-user-restart --user alice pipewire.service",
       "  A packager, after installing a test build that marks its units:",
       "    systemd-user-restart list",
-      "    systemd-user-restart --all-users --dry-run",
-      "",
-      "Marks live in /run/systemd-user-restart; see systemd-user-restart mark --help."
+      "    systemd-user-restart --all-users --dry-run"
     })
 final class RestartCommand implements Callable<Integer> {
   private final Context context;
@@ -110,7 +109,7 @@ final class RestartCommand implements Callable<Integer> {
   @Option(names = "--no-reexec", description = "Do not re-execute the user managers; restart units only.")
   boolean noReexec;
 
-  @Option(names = "--reload", description = "daemon-reload the user managers instead of re-executing them.")
+  @Option(names = "--reload", description = "Run daemon-reload in the user managers instead of re-executing them.")
   boolean reload;
 
   @Option(
