@@ -125,8 +125,10 @@ final class RestartCommand implements Callable<Integer> {
   @Option(
       names = "--timeout",
       paramLabel = "SECONDS",
-      defaultValue = "15",
-      description = "Deadline per user manager, covering connect, calls and job waits (default: ${DEFAULT-VALUE}).")
+      defaultValue = "${env:SYSTEMD_USER_RESTART_TIMEOUT:-15}",
+      description =
+          "Deadline per user manager, covering connect, calls and job waits (default: 15, or"
+              + " $SYSTEMD_USER_RESTART_TIMEOUT).")
   double timeout;
 
   @Option(

@@ -17,18 +17,16 @@ final class HumanReport implements Report {
 
   @Override
   public void write(List<Outcome> outcomes, boolean dryRun, PrintWriter out) {
-    if (quiet) {
-      outcomes = outcomes.stream().filter(o -> !o.ok()).toList();
-      if (outcomes.isEmpty()) {
-        return;
-      }
+    List<Outcome> shown = quiet ? outcomes.stream().filter(o -> !o.ok()).toList() : outcomes;
+    if (quiet && shown.isEmpty()) {
+      return;
     }
     if (outcomes.isEmpty()) {
       out.println("No active user managers.");
       out.flush();
       return;
     }
-    for (Outcome o : outcomes) {
+    for (Outcome o : shown) {
       String who = "user " + o.user().name() + " (" + o.user().uid() + ")";
       if (o instanceof Outcome.Planned p) {
         out.println("Would " + p.action().verb() + " " + who + (p.units().isEmpty() ? ", no marked unit is active" : ", then:"));

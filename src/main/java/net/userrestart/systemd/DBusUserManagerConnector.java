@@ -86,11 +86,18 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
               .withMethodReturnThreadCount(1)
               .connectionConfig()
               .transportConfig()
+              /* One attempt: dbus-java's timeout is a budget of retries 500 ms apart, each with
+               * a new socket the watchdog does not know about. connect() retries, faster. */
+              .withTimeout(0)
               .withPreConnectCallback(transport::set)
               .back()
               .withDisconnectCallback(new Latch(disconnected))
               .build();
     } catch (DBusException | RuntimeException e) {
+      if (deadline.expired()) {
+        throw SystemdException.timeout(
+            "connect", "the user manager accepted the connection but did not answer in time");
+      }
       throw SystemdException.failed("connect", "cannot connect to " + socket + ": " + rootCause(e));
     } finally {
       alarm.cancel(false);

@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import net.userrestart.sandbox.ExecResult;
 import net.userrestart.sandbox.Sandbox;
 import net.userrestart.sandbox.SandboxException;
@@ -70,6 +72,27 @@ final class ToolSandbox implements AutoCloseable {
 
   String prop(SandboxUser u, String unit, String property) {
     return sandbox.userUnitProperty(u, unit, property);
+  }
+
+  /** Several properties of a user unit in one call: {@code systemctl --user show -p P... UNIT}. */
+  Map<String, String> props(SandboxUser u, String unit, String... properties) {
+    List<String> argv = new ArrayList<>(List.of("systemctl", "--user", "show"));
+    for (String p : properties) {
+      argv.add("-p");
+      argv.add(p);
+    }
+    argv.add("--");
+    argv.add(unit);
+    ExecResult r = sandbox.execAsUser(u, RUN, argv.toArray(String[]::new));
+    assertEquals(0, r.exitCode(), () -> "systemctl --user show " + unit + " as " + u.name() + ":\n" + r);
+    Map<String, String> values = new LinkedHashMap<>();
+    for (String line : r.stdout().lines().toList()) {
+      int eq = line.indexOf('=');
+      if (eq > 0) {
+        values.put(line.substring(0, eq), line.substring(eq + 1));
+      }
+    }
+    return values;
   }
 
   /** MainPID and InvocationID: both change on a restart, neither on anything else. */
