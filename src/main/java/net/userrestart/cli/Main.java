@@ -37,6 +37,7 @@ public final class Main {
     CommandLine cl = new CommandLine(new RestartCommand(context));
     cl.addSubcommand("mark", new MarkCommand(context));
     cl.addSubcommand("list", new ListCommand(context));
+    cl.addSubcommand("sandbox", new SandboxCommand(context));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     return cl;
   }

@@ -99,8 +99,16 @@ record BootState(
 
   /** A one-line account of progress, for humans watching the boot. */
   String summary(List<SandboxUser> users) {
-    return "system " + system + ", user managers active " + managersActive(users) + "/" + users.size()
-        + ", private sockets " + socketsPresent(users) + "/" + users.size();
+    return "system "
+        + system
+        + ", user managers active "
+        + managersActive(users)
+        + "/"
+        + users.size()
+        + ", private sockets "
+        + socketsPresent(users)
+        + "/"
+        + users.size();
   }
 
   /** Says what is not up yet, naming at most a few units of each kind. */
@@ -139,6 +147,9 @@ record BootState(
     if (items.size() <= LISTED) {
       return String.join(", ", items);
     }
-    return String.join(", ", items.subList(0, LISTED)) + " and " + (items.size() - LISTED) + " more";
+    return String.join(", ", items.subList(0, LISTED))
+        + " and "
+        + (items.size() - LISTED)
+        + " more";
   }
 }

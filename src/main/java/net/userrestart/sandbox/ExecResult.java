@@ -11,7 +11,8 @@ public record ExecResult(int exitCode, String stdout, String stderr) {
   /** Returns this result if the command succeeded, else throws naming {@code what} and stderr. */
   public ExecResult orThrow(String what) {
     if (!ok()) {
-      throw new SandboxException(what + " failed with exit code " + exitCode + ": " + stderr.strip());
+      throw new SandboxException(
+          what + " failed with exit code " + exitCode + ": " + stderr.strip());
     }
     return this;
   }

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
-/** The cgroup2 directory on the host that becomes the root of a sandbox's cgroup namespace. */
+/** A cgroup2 directory on the host: a sandbox's cgroup namespace root, or an exec's cgroup. */
 final class HostCgroup {
   static final String PREFIX = "sur-sandbox-";
 
@@ -21,6 +21,11 @@ final class HostCgroup {
 
   private HostCgroup(Path path) {
     this.path = path;
+  }
+
+  /** A handle on an existing cgroup directory. */
+  static HostCgroup at(Path path) {
+    return new HostCgroup(path);
   }
 
   Path path() {
@@ -43,7 +48,10 @@ final class HostCgroup {
       }
       String[] before = line.substring(0, dash).split(" ");
       String[] after = line.substring(dash + 3).split(" ");
-      if (after.length > 0 && after[0].equals("cgroup2") && before.length > 4 && before[3].equals("/")) {
+      if (after.length > 0
+          && after[0].equals("cgroup2")
+          && before.length > 4
+          && before[3].equals("/")) {
         return Path.of(unescape(before[4]));
       }
     }
@@ -85,12 +93,16 @@ final class HostCgroup {
 
   /**
    * Removes {@code sur-sandbox-*} cgroups that no process uses any more, left by a run that was
-   * killed before it could clean up. Populated ones may belong to a sandbox still running.
+   * killed before it could clean up. Populated ones may belong to a sandbox still running, and ones
+   * younger than {@code minAge} to a sandbox whose init has not joined its cgroup yet.
    */
-  static void removeStale(Path root, Consumer<String> progress) {
+  static void removeStale(Path root, Duration minAge, Consumer<String> progress) {
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, PREFIX + "*")) {
       for (Path dir : dirs) {
         HostCgroup stale = new HostCgroup(dir);
+        if (stale.age().compareTo(minAge) < 0) {
+          continue;
+        }
         if (stale.populated()) {
           progress.accept("sandbox: leaving " + dir + " alone: processes still run in it");
           continue;
@@ -107,8 +119,14 @@ final class HostCgroup {
     }
   }
 
-  boolean exists() {
-    return Files.isDirectory(path);
+  /** Time since creation: a cgroup directory's mtime does not change when children come and go. */
+  private Duration age() {
+    try {
+      long mtime = Files.getLastModifiedTime(path).toMillis();
+      return Duration.ofMillis(Math.max(0, System.currentTimeMillis() - mtime));
+    } catch (IOException e) {
+      return Duration.ZERO;
+    }
   }
 
   /** True while a process lives in this cgroup or below. */

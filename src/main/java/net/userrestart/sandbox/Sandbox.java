@@ -16,15 +16,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
  * The machine's own systemd booted as PID 1 of fresh namespaces on an overlay of the host's root,
  * with lingering test users whose user managers run from boot on.
  *
- * <p>Nothing of it is visible on the host but one cgroup directory, which {@link #close()} removes.
- * Every process of the sandbox dies with it, also when this JVM is killed: the init process gets
- * SIGKILL when the JVM thread that started it ends.
+ * <p>Nothing of it is visible on the host but two cgroup directories, {@code sur-sandbox-ID} and
+ * {@code sur-sandbox-ID-exec}, which {@link #close()} removes. Every process of the sandbox dies
+ * with it, also when this JVM is killed: the init process gets SIGKILL when the JVM thread that
+ * started it ends.
  */
 public final class Sandbox implements AutoCloseable {
   /** PATH of every command run inside, and where host tools are looked up. */
@@ -34,32 +36,50 @@ public final class Sandbox implements AutoCloseable {
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(20);
   private static final Duration FILE_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration STEP_TIMEOUT = Duration.ofSeconds(10);
+
+  /** A sandbox joins its new cgroup within milliseconds; younger empty ones may be booting. */
+  private static final Duration STALE_AGE = Duration.ofSeconds(30);
+
   private static final long POLL_MILLIS = 100;
   private static final long REPORT_MILLIS = 1000;
 
   private final SandboxSpec spec;
   private final Consumer<String> progress;
   private final HostCgroup cgroup;
+
+  /** Parent of one cgroup per exec(), beside the sandbox's: inside belongs to its systemd. */
+  private final HostCgroup execCgroups;
+
+  private final AtomicLong execCount = new AtomicLong();
   private final List<SandboxUser> users;
   private final Thread shutdownHook;
   private final String bootScript;
   private final String probeScript;
 
-  private Process unshare;
-  private OutputTail console;
-  private ProcessHandle init;
-  private String mountNamespace;
-  private String pidNamespace;
+  // Set while booting, read by the shutdown hook's thread too.
+  private volatile Process unshare;
+  private volatile OutputTail console;
+  private volatile ProcessHandle init;
+  private volatile String mountNamespace;
+  private volatile String pidNamespace;
   private boolean closed;
 
-  private Sandbox(SandboxSpec spec, Consumer<String> progress, HostCgroup cgroup) {
+  private Sandbox(
+      SandboxSpec spec,
+      Consumer<String> progress,
+      HostCgroup cgroup,
+      HostCgroup execCgroups,
+      String bootScript,
+      String probeScript) {
     this.spec = spec;
     this.progress = progress;
     this.cgroup = cgroup;
+    this.execCgroups = execCgroups;
     this.users = spec.sandboxUsers();
-    this.bootScript = resource("boot.sh");
-    this.probeScript = resource("probe.sh");
-    this.shutdownHook = new Thread(this::closeOnShutdown, "sandbox-teardown-" + cgroup.path().getFileName());
+    this.bootScript = bootScript;
+    this.probeScript = probeScript;
+    this.shutdownHook =
+        new Thread(this::closeOnShutdown, "sandbox-teardown-" + cgroup.path().getFileName());
   }
 
   /**
@@ -73,11 +93,21 @@ public final class Sandbox implements AutoCloseable {
     Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(progress, "progress");
     preflight();
+    String bootScript = resource("boot.sh");
+    String probeScript = resource("probe.sh");
     Path root = HostCgroup.unifiedMount();
-    HostCgroup.removeStale(root, progress);
-    String name = HostCgroup.PREFIX + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    HostCgroup.removeStale(root, STALE_AGE, progress);
+    String name =
+        HostCgroup.PREFIX + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
     HostCgroup cgroup = HostCgroup.create(root, name);
-    Sandbox sandbox = new Sandbox(spec, progress, cgroup);
+    HostCgroup execCgroups;
+    try {
+      execCgroups = HostCgroup.create(root, name + "-exec");
+    } catch (SandboxException e) {
+      removeQuietly(cgroup);
+      throw e;
+    }
+    Sandbox sandbox = new Sandbox(spec, progress, cgroup, execCgroups, bootScript, probeScript);
     try {
       Runtime.getRuntime().addShutdownHook(sandbox.shutdownHook);
       long start = System.nanoTime();
@@ -92,7 +122,7 @@ public final class Sandbox implements AutoCloseable {
               sandbox.initPid(),
               sandbox.enterCommand()));
       return sandbox;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       try {
         sandbox.close();
       } catch (RuntimeException c) {
@@ -100,6 +130,10 @@ public final class Sandbox implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  public SandboxSpec spec() {
+    return spec;
   }
 
   /** The test users, sur-user1 with UID 4001 first. */
@@ -127,7 +161,9 @@ public final class Sandbox implements AutoCloseable {
     return Path.of("/proc/" + initPid() + "/root" + pathInside);
   }
 
-  /** Runs {@code argv} as root inside all namespaces and the sandbox's root, cwd /, env PATH only. */
+  /**
+   * Runs {@code argv} as root inside all namespaces and the sandbox's root, cwd /, env PATH only.
+   */
   public ExecResult exec(Duration timeout, String... argv) {
     return exec(timeout, null, argv);
   }
@@ -138,8 +174,8 @@ public final class Sandbox implements AutoCloseable {
   }
 
   /**
-   * Runs {@code argv} as user {@code u} (with its groups) with XDG_RUNTIME_DIR set, so that
-   * {@code systemctl --user} reaches the user's manager over its private socket.
+   * Runs {@code argv} as user {@code u} (with its groups) with XDG_RUNTIME_DIR set, so that {@code
+   * systemctl --user} reaches the user's manager over its private socket.
    */
   public ExecResult execAsUser(SandboxUser u, Duration timeout, String... argv) {
     List<String> cmd = new ArrayList<>();
@@ -176,14 +212,27 @@ public final class Sandbox implements AutoCloseable {
   /** {@code systemctl --user show -p PROPERTY --value UNIT} in the manager of {@code u}. */
   public String userUnitProperty(SandboxUser u, String unit, String property) {
     ExecResult r =
-        execAsUser(u, STEP_TIMEOUT, "systemctl", "--user", "show", "-p", property, "--value", "--", unit)
+        execAsUser(
+                u,
+                STEP_TIMEOUT,
+                "systemctl",
+                "--user",
+                "show",
+                "-p",
+                property,
+                "--value",
+                "--",
+                unit)
             .orThrow("reading " + property + " of " + unit + " for " + u.name());
     return r.stdout().strip();
   }
 
   /** A command line that gives a human a root shell inside. */
   public String enterCommand() {
-    return "nsenter --target " + initPid() + " --all --root --wd -- /usr/bin/env -i PATH=" + PATH
+    return "nsenter --target "
+        + initPid()
+        + " --all --root --wd -- /usr/bin/env -i PATH="
+        + PATH
         + " HOME=/root TERM=\"$TERM\" /bin/bash -l";
   }
 
@@ -246,18 +295,30 @@ public final class Sandbox implements AutoCloseable {
     cmd.addAll(List.of("setpriv", "--pdeathsig", "KILL", "--"));
     cmd.addAll(
         List.of(
-            "unshare", "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--net",
-            "--cgroup", "--propagation", "private", "--"));
+            "unshare",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount",
+            "--uts",
+            "--ipc",
+            "--net",
+            "--cgroup",
+            "--propagation",
+            "private",
+            "--"));
     cmd.addAll(List.of("/bin/sh", "-c", bootScript, "sur-sandbox-boot"));
     cmd.add(Integer.toString(spec.users()));
     cmd.add(Integer.toString(SandboxSpec.FIRST_UID));
     cmd.add(Integer.toString(spec.bindReadOnly().size()));
     spec.bindReadOnly().forEach(p -> cmd.add(p.toString()));
     cmd.add(Integer.toString(spec.userUnits().size()));
-    spec.userUnits().forEach((n, c) -> {
-      cmd.add(n);
-      cmd.add(c);
-    });
+    spec.userUnits()
+        .forEach(
+            (n, c) -> {
+              cmd.add(n);
+              cmd.add(c);
+            });
     progress.accept("sandbox: booting " + SYSTEMD + " in cgroup " + cgroup.path());
     unshare = InitKeeper.start(cmd, Map.of("PATH", PATH), cgroup.path().getFileName().toString());
     console = new OutputTail(unshare.getInputStream(), "sandbox-console-" + unshare.pid());
@@ -291,7 +352,10 @@ public final class Sandbox implements AutoCloseable {
       console.awaitEnd(1000);
       String reason = console.lastLine();
       throw new SandboxException(
-          "sandbox init exited with code " + unshare.exitValue() + " " + when
+          "sandbox init exited with code "
+              + unshare.exitValue()
+              + " "
+              + when
               + (reason.isEmpty() ? "" : ": " + reason));
     }
   }
@@ -305,15 +369,28 @@ public final class Sandbox implements AutoCloseable {
     String lastSummary = "";
     long lastReport = 0;
     BootState state = null;
+    String probeError = "";
     while (true) {
       checkInitAlive("during boot");
       if (deadline.expired()) {
         diagnose();
         throw new SandboxException(
-            "sandbox did not come up within " + spec.bootTimeout().toMillis() + " ms: "
-                + (state == null ? "no probe completed" : state.missing(users, units) + " not up"));
+            "sandbox did not come up within "
+                + spec.bootTimeout().toMillis()
+                + " ms: "
+                + (state == null
+                    ? "no probe completed " + probeError
+                    : state.missing(users, units)));
       }
-      ExecResult r = exec(deadline.cap(PROBE_TIMEOUT), args.toArray(String[]::new));
+      ExecResult r;
+      try {
+        r = exec(deadline.cap(PROBE_TIMEOUT), args.toArray(String[]::new));
+      } catch (SandboxException e) {
+        // A probe that overran the deadline: the next round reports what is missing.
+        probeError = e.getMessage();
+        sleep(POLL_MILLIS);
+        continue;
+      }
       state = BootState.parse(r.stdout());
       if (state.ready(users, units)) {
         if (state.system().equals("degraded")) {
@@ -338,7 +415,8 @@ public final class Sandbox implements AutoCloseable {
   }
 
   private String failedUnits() {
-    ExecResult r = exec(STEP_TIMEOUT, "systemctl", "--failed", "--plain", "--no-legend", "--no-pager");
+    ExecResult r =
+        exec(STEP_TIMEOUT, "systemctl", "--failed", "--plain", "--no-legend", "--no-pager");
     return r.stdout().strip().replace('\n', ';');
   }
 
@@ -373,15 +451,28 @@ public final class Sandbox implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     // --root and --wd without a value: those of init, i.e. the overlay root and /.
     cmd.addAll(
-        List.of("nsenter", "--target", Long.toString(target.pid()), "--all", "--root", "--wd", "--"));
+        List.of(
+            "nsenter", "--target", Long.toString(target.pid()), "--all", "--root", "--wd", "--"));
     cmd.addAll(List.of(argv));
-    return CommandRunner.run(cmd, env, stdin, timeout);
+    HostCgroup jail =
+        HostCgroup.create(execCgroups.path(), Long.toString(execCount.incrementAndGet()));
+    return CommandRunner.run(cmd, env, stdin, timeout, jail);
+  }
+
+  private static void removeQuietly(HostCgroup c) {
+    try {
+      c.remove(Duration.ZERO);
+    } catch (IOException e) {
+      // A later boot removes it as stale.
+    }
   }
 
   private List<String> teardown() {
     List<String> left = new ArrayList<>();
+    // Commands still running get killed with their whole cgroup, as on timeout.
+    execCgroups.kill();
     if (unshare == null) {
-      removeCgroup(left);
+      removeCgroups(left);
       return left;
     }
     // Kill init and everything in the namespaces; unshare then reaps init and exits on its own,
@@ -399,10 +490,12 @@ public final class Sandbox implements AutoCloseable {
     if (init != null && !awaitGone(init, STEP_TIMEOUT)) {
       left.add("init (pid " + init.pid() + ") is still alive");
     }
-    if (!cgroup.awaitEmpty(STEP_TIMEOUT)) {
-      left.add("processes remain in " + cgroup.path());
+    for (HostCgroup c : List.of(cgroup, execCgroups)) {
+      if (!c.awaitEmpty(STEP_TIMEOUT)) {
+        left.add("processes remain in " + c.path());
+      }
     }
-    removeCgroup(left);
+    removeCgroups(left);
     // Commands run by exec() hold the namespaces only until their child inside was killed.
     for (String[] ns : new String[][] {{"mnt", mountNamespace}, {"pid", pidNamespace}}) {
       if (ns[1] != null) {
@@ -415,11 +508,13 @@ public final class Sandbox implements AutoCloseable {
     return left;
   }
 
-  private void removeCgroup(List<String> left) {
-    try {
-      cgroup.remove(STEP_TIMEOUT);
-    } catch (IOException e) {
-      left.add("cannot remove " + cgroup.path() + ": " + e);
+  private void removeCgroups(List<String> left) {
+    for (HostCgroup c : List.of(cgroup, execCgroups)) {
+      try {
+        c.remove(STEP_TIMEOUT);
+      } catch (IOException e) {
+        left.add("cannot remove " + c.path() + ": " + e);
+      }
     }
   }
 
@@ -547,7 +642,8 @@ public final class Sandbox implements AutoCloseable {
           }
         }
       } catch (ExecutionException e) {
-        throw new SandboxException("cannot start unshare: " + e.getCause().getMessage(), e.getCause());
+        throw new SandboxException(
+            "cannot start unshare: " + e.getCause().getMessage(), e.getCause());
       } finally {
         if (interrupted) {
           Thread.currentThread().interrupt();

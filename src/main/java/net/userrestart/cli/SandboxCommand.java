@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.cli;
+
+import java.io.PrintWriter;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import net.userrestart.report.Json;
+import net.userrestart.sandbox.Sandbox;
+import net.userrestart.sandbox.SandboxException;
+import net.userrestart.sandbox.SandboxSpec;
+import net.userrestart.sandbox.Trial;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** Boots a throwaway systemd with lingering users and shows what a run (or an upgrade) does. */
+@Command(
+    name = "sandbox",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    sortOptions = false,
+    description = {
+      "Boot this machine's systemd as PID 1 of throwaway namespaces (an overlay of / on tmpfs,"
+          + " its own cgroup and network) with lingering test users, and show what"
+          + " systemd-user-restart does there. Nothing touches the host, and everything is torn"
+          + " down at the end, on failure, Ctrl-C or SIGTERM.",
+      "",
+      "Without packages: a demo. Every user runs two demo services; one is marked and the tool"
+          + " runs for all users. With --install and --upgrade: installs the old packages with"
+          + " rpm, starts their user services for every user, upgrades with rpm (scriptlets and"
+          + " file triggers run as on a real system) and reports, per user and unit, whether it was"
+          + " restarted and whether its process still uses replaced files.",
+      "",
+      "Needs root, unshare(1) and nsenter(1). Progress goes to standard error, the report to"
+          + " standard output."
+    },
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:Every expectation was met (demo: the marked unit restarted, the other kept).",
+      "1:An expectation failed.",
+      "2:Invalid command line.",
+      "3:Not running as root.",
+      "7:The sandbox could not boot, or a step inside it failed."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  The demo, with three users:",
+      "    systemd-user-restart sandbox --users 3",
+      "  A packager's check, for a CI job:",
+      "    systemd-user-restart sandbox --tool-rpm systemd-user-restart-0.1.0-1.noarch.rpm \\",
+      "        --install foo-1.rpm --upgrade foo-2.rpm --expect-restart foo.service"
+    })
+final class SandboxCommand implements Callable<Integer> {
+  private final Context context;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--users", paramLabel = "N", defaultValue = "2", description = "Lingering users (default: ${DEFAULT-VALUE}).")
+  int users;
+
+  @Option(names = "--install", paramLabel = "OLD.rpm", arity = "1..*", description = "Packages to install first.")
+  List<Path> install = new ArrayList<>();
+
+  @Option(names = "--upgrade", paramLabel = "NEW.rpm", arity = "1..*", description = "Packages to upgrade to.")
+  List<Path> upgrade = new ArrayList<>();
+
+  @Option(
+      names = "--tool-rpm",
+      paramLabel = "FILE",
+      description = "The systemd-user-restart RPM, whose file triggers run the restart (not needed when it is installed here).")
+  Path toolRpm;
+
+  @Option(names = "--unit", paramLabel = "UNIT", description = "User units to start and watch (default: the packages' user services).")
+  List<String> units = new ArrayList<>();
+
+  @Option(names = "--expect-restart", paramLabel = "UNIT", description = "Fail unless UNIT was restarted for every user and runs no replaced file.")
+  List<String> expectRestart = new ArrayList<>();
+
+  @Option(names = "--expect-kept", paramLabel = "UNIT", description = "Fail unless UNIT kept running, not restarted, for every user.")
+  List<String> expectKept = new ArrayList<>();
+
+  @Option(names = "--keep", description = "Leave the sandbox running until Ctrl-C, and print how to enter it.")
+  boolean keep;
+
+  @Option(names = "--json", description = "Print the report as one JSON object on standard output.")
+  boolean json;
+
+  SandboxCommand(Context context) {
+    this.context = context;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter err = spec.commandLine().getErr();
+    boolean packages = !install.isEmpty() || !upgrade.isEmpty();
+    if (packages && (install.isEmpty() || upgrade.isEmpty())) {
+      throw new ExitException(ExitCodes.USAGE, "--install and --upgrade go together");
+    }
+    if (users < 1 || users > SandboxSpec.MAX_USERS) {
+      throw new ExitException(ExitCodes.USAGE, "--users must be between 1 and " + SandboxSpec.MAX_USERS);
+    }
+    Users.checkUnits(units);
+    Users.checkUnits(expectRestart);
+    Users.checkUnits(expectKept);
+    Set<Path> binds = new LinkedHashSet<>();
+    for (Path rpm : all()) {
+      if (!Files.isRegularFile(rpm)) {
+        throw new ExitException(ExitCodes.USAGE, "no such package file: " + rpm);
+      }
+      binds.add(rpm.toAbsolutePath().getParent());
+    }
+    if (!context.host().isRoot()) {
+      throw new ExitException(ExitCodes.NOT_PERMITTED, "the sandbox needs root (namespaces, mounts, cgroups)");
+    }
+    Path jar = ownJar();
+    binds.add(jar.getParent());
+    Path javaHome = Path.of(System.getProperty("java.home"));
+    binds.add(javaHome);
+    SandboxSpec sandboxSpec = SandboxSpec.of(users);
+    if (!packages) {
+      for (Map.Entry<String, String> unit : Trial.demoUnits().entrySet()) {
+        sandboxSpec = sandboxSpec.withUserUnit(unit.getKey(), unit.getValue());
+      }
+    }
+    for (Path bind : binds) {
+      sandboxSpec = sandboxSpec.withBindReadOnly(bind);
+    }
+    List<String> tool =
+        List.of(javaHome.resolve("bin/java").toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar.toString());
+    try (Sandbox sandbox = Sandbox.boot(sandboxSpec, line -> { err.println(line); err.flush(); })) {
+      Trial trial = new Trial(sandbox, tool, line -> { err.println(line); err.flush(); });
+      Trial.Result result =
+          packages
+              ? trial.upgrade(abs(toolRpm), abs(install), abs(upgrade), units)
+              : trial.demo();
+      List<String> failures = packages ? expectations(result) : demoExpectations(result);
+      report(result, failures, packages);
+      if (keep) {
+        keepRunning(sandbox, err);
+      }
+      return failures.isEmpty() ? ExitCodes.OK : ExitCodes.USERS_FAILED;
+    } catch (SandboxException e) {
+      throw new ExitException(ExitCodes.SANDBOX, "sandbox: " + e.getMessage());
+    }
+  }
+
+  private List<Path> all() {
+    List<Path> all = new ArrayList<>(install);
+    all.addAll(upgrade);
+    if (toolRpm != null) {
+      all.add(toolRpm);
+    }
+    return all;
+  }
+
+  private static Path abs(Path p) {
+    return p == null ? null : p.toAbsolutePath().normalize();
+  }
+
+  private static List<Path> abs(List<Path> ps) {
+    return ps.stream().map(SandboxCommand::abs).toList();
+  }
+
+  /* The sandbox runs this very jar inside; its folder (with lib/) is bound read-only. */
+  private static Path ownJar() {
+    try {
+      Path jar = Path.of(SandboxCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      if (!Files.isRegularFile(jar)) {
+        throw new ExitException(ExitCodes.SANDBOX, "sandbox: run from the built jar (mvn package), not from " + jar);
+      }
+      return jar;
+    } catch (URISyntaxException e) {
+      throw new ExitException(ExitCodes.INTERNAL, "cannot locate the tool's jar: " + e.getMessage());
+    }
+  }
+
+  private List<String> demoExpectations(Trial.Result result) {
+    List<String> failures = new ArrayList<>();
+    if (!result.run().ok()) {
+      failures.add("systemd-user-restart exited " + result.run().exitCode());
+    }
+    for (Trial.UnitChange c : result.changes()) {
+      boolean marked = c.unit().equals(Trial.DEMO_MARKED);
+      if (marked != c.restarted()) {
+        failures.add(c.user().name() + ": " + c.unit() + (marked ? " was not restarted" : " was restarted"));
+      }
+    }
+    return failures;
+  }
+
+  private List<String> expectations(Trial.Result result) {
+    List<String> failures = new ArrayList<>();
+    for (Trial.UnitChange c : result.changes()) {
+      if (expectRestart.contains(c.unit())) {
+        if (!c.restarted()) {
+          failures.add(c.user().name() + ": " + c.unit() + " was not restarted");
+        } else if (!c.oldFilesInUse().isEmpty()) {
+          failures.add(c.user().name() + ": " + c.unit() + " still uses " + String.join(", ", c.oldFilesInUse()));
+        }
+      }
+      if (expectKept.contains(c.unit()) && (c.restarted() || c.newPid().equals("0"))) {
+        failures.add(c.user().name() + ": " + c.unit() + (c.restarted() ? " was restarted" : " is not running"));
+      }
+    }
+    for (String unit : expectRestart) {
+      if (result.changes().stream().noneMatch(c -> c.unit().equals(unit))) {
+        failures.add(unit + " was not watched: start it with --unit " + unit);
+      }
+    }
+    return failures;
+  }
+
+  private void report(Trial.Result result, List<String> failures, boolean packages) {
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      List<Object> rows = new ArrayList<>();
+      for (Trial.UnitChange c : result.changes()) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("uid", c.user().uid());
+        row.put("user", c.user().name());
+        row.put("unit", c.unit());
+        row.put("oldMainPid", c.oldPid());
+        row.put("newMainPid", c.newPid());
+        row.put("restarted", c.restarted());
+        row.put("usesReplacedFiles", c.oldFilesInUse());
+        rows.add(row);
+      }
+      Map<String, Object> all = new LinkedHashMap<>();
+      all.put("mode", packages ? "upgrade" : "demo");
+      all.put("ok", failures.isEmpty());
+      all.put("units", rows);
+      all.put("failures", failures);
+      all.put("output", result.run().stdout() + result.run().stderr());
+      out.println(Json.write(all));
+    } else {
+      out.println(packages ? "rpm -U printed:" : "systemd-user-restart --all-users printed:");
+      (result.run().stdout() + result.run().stderr()).lines().forEach(l -> out.println("  " + l));
+      out.println();
+      List<String[]> rows = new ArrayList<>();
+      rows.add(new String[] {"USER", "UNIT", "OLD PID", "NEW PID", "RESTARTED", "REPLACED FILES IN USE"});
+      for (Trial.UnitChange c : result.changes()) {
+        rows.add(
+            new String[] {
+              c.user().name(),
+              c.unit(),
+              c.oldPid(),
+              c.newPid(),
+              c.restarted() ? "yes" : "no",
+              c.oldFilesInUse().isEmpty() ? "-" : String.join(" ", c.oldFilesInUse())
+            });
+      }
+      int[] w = new int[5];
+      for (String[] r : rows) {
+        for (int i = 0; i < 5; i++) {
+          w[i] = Math.max(w[i], r[i].length());
+        }
+      }
+      for (String[] r : rows) {
+        out.println(
+            String.format(
+                    Locale.ROOT,
+                    "%-" + w[0] + "s  %-" + w[1] + "s  %" + w[2] + "s  %" + w[3] + "s  %-" + w[4] + "s  %s",
+                    (Object[]) r)
+                .stripTrailing());
+      }
+      out.println();
+      if (failures.isEmpty()) {
+        out.println(packages ? "All expectations met." : "Demo: the marked unit was restarted for every user, the other kept running.");
+      } else {
+        failures.forEach(f -> out.println("FAILED: " + f));
+      }
+    }
+    out.flush();
+  }
+
+  private static void keepRunning(Sandbox sandbox, PrintWriter err) throws InterruptedException {
+    err.println("sandbox: kept running. Enter it with:");
+    err.println("  " + sandbox.enterCommand());
+    err.println("sandbox: stop it with Ctrl-C, or: kill " + ProcessHandle.current().pid());
+    err.flush();
+    // The shutdown hook of the sandbox tears it down when this process is told to stop.
+    new CountDownLatch(1).await();
+  }
+}
