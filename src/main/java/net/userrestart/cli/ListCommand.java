@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -18,6 +17,7 @@ import net.userrestart.marks.Mark;
 import net.userrestart.marks.MarkStore;
 import net.userrestart.report.Json;
 import net.userrestart.report.Report;
+import net.userrestart.report.Table;
 import net.userrestart.restart.ManagerAction;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.Plan;
@@ -84,10 +84,7 @@ final class ListCommand implements Callable<Integer> {
     if (!host.isRoot()) {
       throw new ExitException(ExitCodes.NOT_PERMITTED, "must be run as root to reach the user managers");
     }
-    if (!(timeout > 0) || timeout > 86_400) {
-      throw new ExitException(ExitCodes.USAGE, "--timeout must be between 0 and 86400 seconds, not " + timeout);
-    }
-    Duration deadline = Duration.ofMillis((long) (timeout * 1000));
+    Duration deadline = Users.deadline(timeout);
     Map<Integer, String> active = RestartCommand.activeManagers(host, deadline);
     Map<Integer, Long> pids = new LinkedHashMap<>();
     try (SystemManager pid1 = host.systemManager(deadline)) {
@@ -145,20 +142,7 @@ final class ListCommand implements Callable<Integer> {
               o.ok() ? (units.isEmpty() ? "-" : String.join(" ", units)) : Report.error(o)
             });
       }
-      int[] width = new int[4];
-      for (String[] row : rows) {
-        for (int i = 0; i < 4; i++) {
-          width[i] = Math.max(width[i], row[i].length());
-        }
-      }
-      for (String[] row : rows) {
-        out.println(
-            String.format(
-                    Locale.ROOT,
-                    "%-" + width[0] + "s %-" + width[1] + "s %-" + width[2] + "s %-" + width[3] + "s %s",
-                    (Object[]) row)
-                .stripTrailing());
-      }
+      Table.print(out, rows, 2);
       out.println();
       out.println(outcomes.size() + (outcomes.size() == 1 ? " user manager listed." : " user managers listed."));
     }

@@ -55,10 +55,7 @@ final class MarkCommand implements Callable<Integer> {
     Host host = context.host();
     OptionalInt uid = OptionalInt.empty();
     if (user != null) {
-      uid = host.userId(user);
-      if (uid.isEmpty()) {
-        throw new ExitException(ExitCodes.USAGE, "no such user: " + user);
-      }
+      uid = OptionalInt.of(Users.resolve(host, List.of(user)).get(0).uid());
     }
     Mark.Kind kind = reload ? Mark.Kind.RELOAD : Mark.Kind.RESTART;
     try {

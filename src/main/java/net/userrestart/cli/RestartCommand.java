@@ -174,9 +174,6 @@ final class RestartCommand implements Callable<Integer> {
     if (noReexec && reload) {
       throw new ExitException(ExitCodes.USAGE, "--no-reexec and --reload exclude each other");
     }
-    if (!(timeout > 0) || timeout > 86_400) {
-      throw new ExitException(ExitCodes.USAGE, "--timeout must be between 0 and 86400 seconds, not " + timeout);
-    }
     int cpus = context.host().cpus();
     int n = jobs == null ? 8 * cpus : jobs;
     if (n < 1 || n > 1024) {
@@ -191,7 +188,7 @@ final class RestartCommand implements Callable<Integer> {
         units,
         action,
         !noMarkers,
-        Duration.ofMillis((long) (timeout * 1000)),
+        Users.deadline(timeout),
         n,
         dryRun);
   }

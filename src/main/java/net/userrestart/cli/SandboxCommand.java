@@ -10,12 +10,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import net.userrestart.report.Json;
+import net.userrestart.report.Table;
 import net.userrestart.sandbox.Sandbox;
 import net.userrestart.sandbox.SandboxException;
 import net.userrestart.sandbox.SandboxSpec;
@@ -261,20 +261,7 @@ final class SandboxCommand implements Callable<Integer> {
               c.oldFilesInUse().isEmpty() ? "-" : String.join(" ", c.oldFilesInUse())
             });
       }
-      int[] w = new int[5];
-      for (String[] r : rows) {
-        for (int i = 0; i < 5; i++) {
-          w[i] = Math.max(w[i], r[i].length());
-        }
-      }
-      for (String[] r : rows) {
-        out.println(
-            String.format(
-                    Locale.ROOT,
-                    "%-" + w[0] + "s  %-" + w[1] + "s  %" + w[2] + "s  %" + w[3] + "s  %-" + w[4] + "s  %s",
-                    (Object[]) r)
-                .stripTrailing());
-      }
+      Table.print(out, rows, 2, 3);
       out.println();
       if (failures.isEmpty()) {
         out.println(packages ? "All expectations met." : "Demo: the marked unit was restarted for every user, the other kept running.");

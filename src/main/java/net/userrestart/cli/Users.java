@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.cli;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
@@ -24,6 +25,15 @@ final class Users {
       users.add(new UserTarget(uid.getAsInt(), host.userName(uid.getAsInt()), Set.<Mark>of()));
     }
     return users;
+  }
+
+  /** A --timeout value as a Duration, or a usage error. */
+  static Duration deadline(double seconds) {
+    if (!(seconds > 0) || seconds > 86_400) {
+      throw new ExitException(
+          ExitCodes.USAGE, "--timeout must be between 0 and 86400 seconds, not " + seconds);
+    }
+    return Duration.ofMillis((long) (seconds * 1000));
   }
 
   static void checkUnits(List<String> units) {

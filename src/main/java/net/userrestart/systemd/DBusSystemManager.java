@@ -70,13 +70,8 @@ public final class DBusSystemManager implements SystemManager {
   private static AbstractConnection open() throws DBusException {
     if (Files.isWritable(PRIVATE_SOCKET)) {
       try {
-        return DirectConnectionBuilder.forAddress("unix:path=" + PRIVATE_SOCKET)
-            .receivingThreadConfig()
-            .withSignalThreadCount(1)
-            .withErrorHandlerThreadCount(1)
-            .withMethodCallThreadCount(1)
-            .withMethodReturnThreadCount(1)
-            .connectionConfig()
+        return DBusUserManagerConnector.oneThreadEach(
+                DirectConnectionBuilder.forAddress("unix:path=" + PRIVATE_SOCKET))
             .transportConfig()
             .withTimeout(0)
             .back()
@@ -86,14 +81,7 @@ public final class DBusSystemManager implements SystemManager {
         // back to as well.
       }
     }
-    return DBusConnectionBuilder.forSystemBus()
-        .receivingThreadConfig()
-        .withSignalThreadCount(1)
-        .withErrorHandlerThreadCount(1)
-        .withMethodCallThreadCount(1)
-        .withMethodReturnThreadCount(1)
-        .connectionConfig()
-        .build();
+    return DBusUserManagerConnector.oneThreadEach(DBusConnectionBuilder.forSystemBus()).build();
   }
 
   private <T extends DBusInterface> T remote(String path, Class<T> type) throws DBusException {

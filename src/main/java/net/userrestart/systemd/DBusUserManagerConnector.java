@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import jdk.net.ExtendedSocketOptions;
 import org.freedesktop.dbus.connections.IDisconnectCallback;
+import org.freedesktop.dbus.connections.impl.BaseConnectionBuilder;
 import org.freedesktop.dbus.connections.impl.DirectConnection;
 import org.freedesktop.dbus.connections.impl.DirectConnectionBuilder;
 import org.freedesktop.dbus.connections.transports.AbstractTransport;
@@ -78,13 +79,7 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
     DirectConnection connection;
     try {
       connection =
-          DirectConnectionBuilder.forAddress("unix:path=" + socket)
-              .receivingThreadConfig()
-              .withSignalThreadCount(1)
-              .withErrorHandlerThreadCount(1)
-              .withMethodCallThreadCount(1)
-              .withMethodReturnThreadCount(1)
-              .connectionConfig()
+          oneThreadEach(DirectConnectionBuilder.forAddress("unix:path=" + socket))
               .transportConfig()
               /* One attempt: dbus-java's timeout is a budget of retries 500 ms apart, each with
                * a new socket the watchdog does not know about. connect() retries, faster. */
@@ -144,6 +139,20 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
         // The connect in progress fails and reports; nothing more to do here.
       }
     }
+  }
+
+  /*
+   * dbus-java starts a thread pool per kind of incoming message for every connection; one thread
+   * each is plenty for a client that makes a handful of calls, and keeps threads bounded by --jobs.
+   */
+  static <R extends BaseConnectionBuilder<R, ?>> R oneThreadEach(R builder) {
+    return builder
+        .receivingThreadConfig()
+        .withSignalThreadCount(1)
+        .withErrorHandlerThreadCount(1)
+        .withMethodCallThreadCount(1)
+        .withMethodReturnThreadCount(1)
+        .connectionConfig();
   }
 
   static String rootCause(Throwable e) {
