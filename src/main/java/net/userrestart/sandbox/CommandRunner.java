@@ -58,18 +58,31 @@ final class CommandRunner {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         kill(p, jail);
-        throw new SandboxException("interrupted while running " + String.join(" ", command), e);
+        throw new SandboxException("interrupted while running " + describe(command), e);
       }
       if (!done) {
         kill(p, jail);
         throw new SandboxException(
-            "timed out after " + timeout.toMillis() + " ms: " + String.join(" ", command));
+            "timed out after " + timeout.toMillis() + " ms: " + describe(command));
       }
       // A daemon the command started may keep the pipes open: the grace bounds the wait for EOF.
       return new ExecResult(p.exitValue(), out.text(OUTPUT_GRACE), err.text(OUTPUT_GRACE));
     } finally {
       release(jail);
     }
+  }
+
+  /** The command line for a message, inline scripts shortened to their first line. */
+  static String describe(List<String> command) {
+    StringBuilder b = new StringBuilder();
+    for (String arg : command) {
+      String shown = arg.lines().findFirst().orElse("");
+      if (shown.length() > 60 || shown.length() < arg.length()) {
+        shown = shown.substring(0, Math.min(60, shown.length())) + "...";
+      }
+      b.append(b.length() == 0 ? "" : " ").append(shown);
+    }
+    return b.toString();
   }
 
   /** Writes stdin on its own thread so that a command that does not read cannot block us. */

@@ -17,6 +17,9 @@ import java.util.stream.Stream;
 final class HostCgroup {
   static final String PREFIX = "sur-sandbox-";
 
+  /** Suffix of the cgroup beside a sandbox's that holds one cgroup per exec. */
+  static final String EXEC_SUFFIX = "-exec";
+
   private final Path path;
 
   private HostCgroup(Path path) {
@@ -93,39 +96,53 @@ final class HostCgroup {
 
   /**
    * Removes {@code sur-sandbox-*} cgroups that no process uses any more, left by a run that was
-   * killed before it could clean up. Populated ones may belong to a sandbox still running, and ones
-   * younger than {@code minAge} to a sandbox whose init has not joined its cgroup yet.
+   * killed before it could clean up. Populated ones belong to a sandbox still running, and ones
+   * younger than {@code minAge} may belong to a sandbox whose init has not joined its cgroup yet.
+   * An exec cgroup is empty between commands, so its sandbox's cgroup decides for it.
    */
   static void removeStale(Path root, Duration minAge, Consumer<String> progress) {
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, PREFIX + "*")) {
-      for (Path dir : dirs) {
-        HostCgroup stale = new HostCgroup(dir);
-        if (stale.age().compareTo(minAge) < 0) {
-          continue;
-        }
-        if (stale.populated()) {
-          progress.accept("sandbox: leaving " + dir + " alone: processes still run in it");
-          continue;
-        }
-        try {
-          stale.removeTree();
-          progress.accept("sandbox: removed stale cgroup " + dir);
-        } catch (IOException e) {
-          progress.accept("sandbox: cannot remove stale cgroup " + dir + ": " + e.getMessage());
-        }
-      }
+    List<Path> dirs = new ArrayList<>();
+    try (DirectoryStream<Path> listing = Files.newDirectoryStream(root, PREFIX + "*")) {
+      listing.forEach(dirs::add);
     } catch (IOException e) {
       throw new SandboxException("cannot list " + root + ": " + e.getMessage(), e);
     }
+    int running = 0;
+    for (Path dir : dirs) {
+      String name = dir.getFileName().toString();
+      HostCgroup stale = new HostCgroup(dir);
+      HostCgroup owner =
+          name.endsWith(EXEC_SUFFIX)
+              ? new HostCgroup(
+                  root.resolve(name.substring(0, name.length() - EXEC_SUFFIX.length())))
+              : stale;
+      if (owner.populated()) {
+        running += owner == stale ? 1 : 0;
+        continue;
+      }
+      if (stale.populated() || stale.young(minAge) || owner.young(minAge)) {
+        continue;
+      }
+      try {
+        stale.removeTree();
+        progress.accept("sandbox: removed stale cgroup " + dir);
+      } catch (IOException e) {
+        progress.accept("sandbox: cannot remove stale cgroup " + dir + ": " + e.getMessage());
+      }
+    }
+    if (running > 0) {
+      progress.accept("sandbox: " + running + " other sandbox(es) running on this machine");
+    }
   }
 
-  /** Time since creation: a cgroup directory's mtime does not change when children come and go. */
-  private Duration age() {
+  /** Created less than {@code minAge} ago; false once gone. */
+  private boolean young(Duration minAge) {
     try {
       long mtime = Files.getLastModifiedTime(path).toMillis();
-      return Duration.ofMillis(Math.max(0, System.currentTimeMillis() - mtime));
+      // A cgroup directory's mtime does not change when children come and go.
+      return System.currentTimeMillis() - mtime < minAge.toMillis();
     } catch (IOException e) {
-      return Duration.ZERO;
+      return false;
     }
   }
 

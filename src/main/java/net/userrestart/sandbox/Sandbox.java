@@ -102,7 +102,7 @@ public final class Sandbox implements AutoCloseable {
     HostCgroup cgroup = HostCgroup.create(root, name);
     HostCgroup execCgroups;
     try {
-      execCgroups = HostCgroup.create(root, name + "-exec");
+      execCgroups = HostCgroup.create(root, name + HostCgroup.EXEC_SUFFIX);
     } catch (SandboxException e) {
       removeQuietly(cgroup);
       throw e;

@@ -33,7 +33,7 @@ public final class DBusSystemManager implements SystemManager {
   /** PID 1's own socket: root only, no bus daemon in between, no Hello, no name to resolve. */
   private static final Path PRIVATE_SOCKET = Path.of("/run/systemd/private");
   /** The first wait for the first answer on the private socket; doubled on each retry. */
-  private static final long FIRST_CALL_WAIT_MILLIS = 250;
+  private static final long FIRST_CALL_WAIT_MILLIS = 25;
 
   private final AbstractConnection connection;
   private final Duration timeout;

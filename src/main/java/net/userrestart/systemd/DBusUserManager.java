@@ -22,8 +22,12 @@ import org.freedesktop.dbus.messages.Message;
 
 /** A user manager reached over its private socket; see {@link DBusUserManagerConnector}. */
 final class DBusUserManager implements UserManager {
-  /** The first wait for the first answer; doubled on each retry. */
-  private static final Duration FIRST_CALL_WAIT = Duration.ofMillis(250);
+  /**
+   * The first wait for the first answer; doubled on each retry. A call that arrived with BEGIN
+   * sits unread in the manager's buffer until more data comes, so asking again soon is what
+   * unblocks it; a duplicate Get costs the manager nothing.
+   */
+  private static final Duration FIRST_CALL_WAIT = Duration.ofMillis(25);
   /* A hostile peer can flood JobRemoved signals; remember a bounded number. */
   private static final int MAX_REMEMBERED_JOBS = 65_536;
 

@@ -56,7 +56,8 @@ mount -t overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/work" sur-san
   fail "cannot mount overlay of / (is overlayfs available?)"
 
 # A / whose /usr is another file system would leave the overlay without systemd.
-[ -x "$root/lib/systemd/systemd" ] || fail "the overlay of / has no /lib/systemd/systemd (is /usr a separate mount?)"
+[ -x "$root/lib/systemd/systemd" ] ||
+  fail "the overlay of / has no /lib/systemd/systemd (is /usr a separate mount?)"
 
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc" || fail "cannot mount /proc"
 # Read-only like container managers do: systemd then skips units that need a writable /sys.
@@ -174,24 +175,34 @@ AllowIsolate=yes
 EOF
 ln -sf sandbox.target /etc/systemd/system/default.target
 
-# Lingering users: logind starts user@UID.service for each of them at boot.
+# Lingering users: logind starts user@UID.service for each of them at boot. Shell builtins only in
+# the loop but for one chown per user: 100 users must not cost 100 process spawns each.
 mkdir -p /var/lib/systemd/linger /home
 end=$((first_uid + users - 1))
+taken='$1 ~ /^sur-user[0-9]+$/ || ($3 >= first && $3 <= last) { found = 1 } END { exit !found }'
+if awk -F: -v first="$first_uid" -v last="$end" "$taken" /etc/passwd; then
+  fail "sur-user* or a uid within $first_uid..$end already exists in /etc/passwd"
+fi
 uid=$first_uid
 while [ "$uid" -le "$end" ]; do
   n=$((uid - first_uid + 1))
   name=sur-user$n
-  if grep -q -e "^$name:" -e "^[^:]*:[^:]*:$uid:" /etc/passwd; then
-    fail "user $name or uid $uid already exists in /etc/passwd"
-  fi
   echo "$name:x:$uid:$uid:sandbox user $n:/home/$name:/bin/sh" >>/etc/passwd
   echo "$name:x:$uid:" >>/etc/group
   echo "$name:*:19000:0:99999:7:::" >>/etc/shadow
-  mkdir -m 0700 "/home/$name"
-  chown "$uid:$uid" "/home/$name"
   : >"/var/lib/systemd/linger/$name"
   uid=$((uid + 1))
 done
+if [ "$users" -gt 0 ]; then
+  # The names have no spaces or glob characters: splitting the list is safe.
+  # shellcheck disable=SC2046
+  mkdir -m 0700 $(seq -f '/home/sur-user%.0f' 1 "$users")
+  uid=$first_uid
+  while [ "$uid" -le "$end" ]; do
+    chown "$uid:$uid" "/home/sur-user$((uid - first_uid + 1))"
+    uid=$((uid + 1))
+  done
+fi
 
 # User units, enabled for every user manager.
 nunits=$1
@@ -210,5 +221,6 @@ while [ "$i" -lt "$nunits" ]; do
 done
 
 echo "sandbox-boot: exec systemd" >&2
-exec env -i container=sur-sandbox PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+exec env -i container=sur-sandbox \
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   /lib/systemd/systemd --show-status=false

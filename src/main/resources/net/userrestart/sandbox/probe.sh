@@ -24,8 +24,9 @@ uid=$first
 while [ "$uid" -le "$last" ]; do
   # As the user: systemctl run as root refuses to talk to a manager owned by another uid.
   (
-    states=$(XDG_RUNTIME_DIR=/run/user/$uid setpriv --reuid="$uid" --regid="$uid" --clear-groups -- \
-      systemctl --user is-active "$@" 2>/dev/null)
+    states=$(XDG_RUNTIME_DIR=/run/user/$uid \
+      setpriv --reuid="$uid" --regid="$uid" --clear-groups -- systemctl --user is-active "$@" \
+      2>/dev/null)
     echo "units $uid" $states
   ) &
   uid=$((uid + 1))
