@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -92,6 +93,11 @@ public final class MarkStore {
       FileLock lock;
       try {
         lock = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        /* This JVM holds the lock already. Closing this channel would drop that fcntl lock
+         * (POSIX releases all of a process's locks on a file with any of its descriptors), so
+         * the channel is left open. */
+        throw new MarkStoreException("another run in this process holds " + file, true);
       } catch (IOException | RuntimeException e) {
         channel.close();
         throw e;
@@ -301,9 +307,10 @@ public final class MarkStore {
   private List<Integer> userIds(List<String> invalid) throws MarkStoreException {
     List<Integer> uids = new ArrayList<>();
     for (String name : names(root.resolve(USERS))) {
-      try {
+      // Only the canonical spelling: user/007 would be read as 7 and then looked for as user/7.
+      if (name.matches("0|[1-9][0-9]{0,9}") && Long.parseLong(name) <= Integer.MAX_VALUE) {
         uids.add(Integer.parseInt(name));
-      } catch (NumberFormatException e) {
+      } else {
         invalid.add(root.resolve(USERS).resolve(name) + ": not a UID");
       }
     }

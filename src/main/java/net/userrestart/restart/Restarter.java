@@ -2,16 +2,15 @@
 package net.userrestart.restart;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -28,59 +27,84 @@ public final class Restarter {
     this.worker = worker;
   }
 
+  /** A worker's thread and when it started. */
+  private record Running(Thread thread, long started) {}
+
+  /** A finished worker's outcome, or what ended its thread. */
+  private record Finished(UserTarget user, Outcome outcome, Throwable failure) {}
+
   /** Runs every user of the plan; {@code finished} sees each outcome as soon as it is known. */
   public List<Outcome> run(Plan plan, Consumer<Outcome> finished) {
     List<Outcome> outcomes = new ArrayList<>();
     for (UserTarget absent : plan.absent()) {
       outcomes.add(new Outcome.Skipped(absent, "no active user manager"));
     }
-    if (plan.users().isEmpty()) {
-      return outcomes;
-    }
-    int threads = Math.max(1, Math.min(plan.jobs(), plan.users().size()));
-    ExecutorService pool =
-        Executors.newFixedThreadPool(
-            threads,
-            r -> {
-              Thread t = new Thread(r, "user-worker");
-              t.setDaemon(true);
-              return t;
-            });
+    Map<UserTarget, Outcome> done = new LinkedHashMap<>();
+    plan.users().forEach(u -> done.put(u, null));
+    Deque<UserTarget> queue = new ArrayDeque<>(plan.users());
+    Map<UserTarget, Running> running = new LinkedHashMap<>();
+    BlockingQueue<Finished> results = new LinkedBlockingQueue<>();
+    int jobs = Math.max(1, plan.jobs());
+    long limit = plan.timeout().plus(MARGIN).toNanos();
     try {
-      Map<UserTarget, Future<Outcome>> running = new LinkedHashMap<>();
-      for (UserTarget user : plan.users()) {
-        running.put(
-            user,
-            pool.submit(
-                () -> {
-                  Outcome o = worker.run(plan, user);
-                  finished.accept(o);
-                  return o;
-                }));
+      while (!queue.isEmpty() || !running.isEmpty()) {
+        while (running.size() < jobs && !queue.isEmpty()) {
+          UserTarget user = queue.poll();
+          Thread t = new Thread(() -> results.add(work(plan, user)), "user-worker-" + user.uid());
+          t.setDaemon(true);
+          running.put(user, new Running(t, System.nanoTime()));
+          t.start();
+        }
+        Finished f = results.poll(nextCutOff(running, limit), TimeUnit.NANOSECONDS);
+        if (f != null && running.remove(f.user()) != null) {
+          Outcome o = f.outcome() != null ? f.outcome() : internal(f.user(), f.failure());
+          done.put(f.user(), o);
+          finished.accept(o);
+        }
+        /* A worker is bounded by its own deadline; one that is not (a bug, a library stuck in a
+         * call) is abandoned so that it neither holds a slot nor delays the users behind it. */
+        long now = System.nanoTime();
+        for (var it = running.entrySet().iterator(); it.hasNext(); ) {
+          var e = it.next();
+          if (now - e.getValue().started() >= limit) {
+            e.getValue().thread().interrupt();
+            it.remove();
+            Outcome o =
+                new Outcome.TimedOut(
+                    e.getKey(), "run", "gave up waiting for this user", List.of(), Duration.ofNanos(now - e.getValue().started()));
+            done.put(e.getKey(), o);
+            finished.accept(o);
+          }
+        }
       }
-      /* Waiting in plan order is fine: each worker is bounded by its own deadline, so the wait for
-       * all is bounded by the slowest, and queued workers start their deadline when they start. */
-      long waves = (plan.users().size() + threads - 1) / threads;
-      long budget = plan.timeout().plus(MARGIN).toMillis() * waves;
-      long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budget);
-      running.forEach((user, future) -> outcomes.add(await(user, future, until)));
-    } finally {
-      pool.shutdownNow();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running.values().forEach(r -> r.thread().interrupt());
+      done.replaceAll((u, o) -> o != null ? o : new Outcome.Failed(u, "run", "interrupted", List.of(), Duration.ZERO));
     }
+    outcomes.addAll(done.values());
     return outcomes;
   }
 
-  private static Outcome await(UserTarget user, Future<Outcome> future, long until) {
+  private Finished work(Plan plan, UserTarget user) {
     try {
-      return future.get(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      future.cancel(true);
-      return new Outcome.TimedOut(user, "run", "gave up waiting for this user", List.of(), Duration.ZERO);
-    } catch (ExecutionException e) {
-      return new Outcome.Failed(user, "run", "internal error: " + e.getCause(), List.of(), Duration.ZERO);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new Outcome.Failed(user, "run", "interrupted", List.of(), Duration.ZERO);
+      return new Finished(user, worker.run(plan, user), null);
+    } catch (RuntimeException | Error e) {
+      // A worker never throws by contract; should one, this user fails and the run goes on.
+      return new Finished(user, null, e);
     }
+  }
+
+  private static long nextCutOff(Map<UserTarget, Running> running, long limit) {
+    long now = System.nanoTime();
+    long next = limit;
+    for (Running r : running.values()) {
+      next = Math.min(next, r.started() + limit - now);
+    }
+    return Math.max(1, next);
+  }
+
+  private static Outcome internal(UserTarget user, Throwable e) {
+    return new Outcome.Failed(user, "run", "internal error: " + e, List.of(), Duration.ZERO);
   }
 }

@@ -18,6 +18,7 @@ import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.freedesktop.dbus.interfaces.Properties;
+import org.freedesktop.dbus.messages.Error;
 import org.freedesktop.dbus.messages.Message;
 
 /** A user manager reached over its private socket; see {@link DBusUserManagerConnector}. */
@@ -116,18 +117,17 @@ final class DBusUserManager implements UserManager {
         if (disconnected.await(Math.min(20, deadline.remainingMillis()), TimeUnit.MILLISECONDS)) {
           return;
         }
-        if (reply.hasReply() && connection.isConnected()) {
-          reply.getReply();
+        if (reply.getCall().hasReply() && connection.isConnected()) {
+          if (reply.getCall().getReply() instanceof Error error) {
+            throw SystemdException.failed(
+                "reexecute",
+                "Reexecute failed: " + error.getName() + ": " + error.getException().getMessage());
+          }
           throw SystemdException.failed("reexecute", "the user manager replied instead of re-executing");
         }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (DBusException | DBusExecutionException e) {
-      if (disconnected.getCount() == 0) {
-        return;
-      }
-      throw SystemdException.failed("reexecute", "Reexecute failed: " + e.getMessage());
     } finally {
       close();
     }
@@ -250,8 +250,13 @@ final class DBusUserManager implements UserManager {
     if (answer == null) {
       throw SystemdException.timeout(step, method + " got no reply within the deadline");
     }
+    if (answer instanceof Error error) {
+      // The D-Bus error name (org.freedesktop.systemd1.NoSuchUnit…) tells a human what happened.
+      throw SystemdException.failed(step, error.getName() + ": " + error.getException().getMessage());
+    }
     try {
-      return reply.getReply();
+      // No value (Reload, Reexecute) is a success with nothing to return.
+      return reply.hasReply() ? reply.getReply() : null;
     } catch (DBusException | DBusExecutionException e) {
       String name = e instanceof DBusExecutionException x && x.getType() != null ? x.getType() + ": " : "";
       throw SystemdException.failed(step, name + e.getMessage());

@@ -18,6 +18,7 @@ import org.freedesktop.dbus.connections.impl.BaseConnectionBuilder;
 import org.freedesktop.dbus.connections.impl.DirectConnection;
 import org.freedesktop.dbus.connections.impl.DirectConnectionBuilder;
 import org.freedesktop.dbus.connections.transports.AbstractTransport;
+import org.freedesktop.dbus.connections.transports.TransportConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 
 /**
@@ -29,7 +30,7 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
   private static final Duration RETRY_PAUSE = Duration.ofMillis(20);
 
   private final SocketGuard guard;
-  /* dbus-java's SASL handshake has no timeout of its own: a watchdog closes the socket instead. */
+  /* dbus-java's SASL handshake has no timeout of its own: a watchdog interrupts it instead. */
   private final ScheduledExecutorService watchdog;
 
   public DBusUserManagerConnector(Path runtimeRoot) {
@@ -48,16 +49,18 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
     SystemdException last = null;
     long pause = RETRY_PAUSE.toMillis();
     while (!deadline.expired()) {
-      SocketGuard.Checked socket = guard.check(uid);
       try {
-        DBusUserManager manager = open(uid, socket, deadline);
+        DBusUserManager manager = open(uid, guard.check(uid), deadline);
         manager.handshake();
         return manager;
       } catch (SystemdException e) {
         if (e.kind() == SystemdException.Kind.REFUSED) {
           throw e;
         }
-        last = e;
+        // The deadline cuts the last attempt: keep what the manager really said before.
+        if (last == null || e.kind() != SystemdException.Kind.TIMEOUT) {
+          last = e;
+        }
       }
       sleep(Math.min(pause, deadline.remainingMillis()));
       pause = Math.min(pause * 2, 200);
@@ -73,35 +76,38 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
     Path socket = checked.socket();
     AtomicReference<AbstractTransport> transport = new AtomicReference<>();
     CountDownLatch disconnected = new CountDownLatch(1);
-    ScheduledFuture<?> alarm =
-        watchdog.schedule(
-            () -> closeQuietly(transport.get()), deadline.remainingMillis(), TimeUnit.MILLISECONDS);
+    Alarm alarm = new Alarm(Thread.currentThread());
+    ScheduledFuture<?> ring =
+        watchdog.schedule(alarm::ring, deadline.remainingMillis(), TimeUnit.MILLISECONDS);
     DirectConnection connection;
     try {
       connection =
           oneThreadEach(DirectConnectionBuilder.forAddress("unix:path=" + socket))
               .transportConfig()
               /* One attempt: dbus-java's timeout is a budget of retries 500 ms apart, each with
-               * a new socket the watchdog does not know about. connect() retries, faster. */
+               * a new socket. connect() retries, faster. */
               .withTimeout(0)
               .withPreConnectCallback(transport::set)
               .back()
               .withDisconnectCallback(new Latch(disconnected))
               .build();
     } catch (DBusException | RuntimeException e) {
-      if (deadline.expired()) {
+      if (alarm.rang() || deadline.expired()) {
         throw SystemdException.timeout(
             "connect", "the user manager accepted the connection but did not answer in time");
       }
       throw SystemdException.failed("connect", "cannot connect to " + socket + ": " + rootCause(e));
     } finally {
-      alarm.cancel(false);
+      alarm.disarm();
+      ring.cancel(false);
     }
     try {
       checkPeer(uid, checked.owner(), transport.get());
-    } catch (SystemdException e) {
+    } catch (SystemdException | RuntimeException e) {
       connection.disconnect();
-      throw e;
+      throw e instanceof SystemdException x
+          ? x
+          : SystemdException.failed("connect", "cannot check the peer: " + rootCause(e));
     }
     return new DBusUserManager(connection, deadline, disconnected);
   }
@@ -113,10 +119,10 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
    */
   private static void checkPeer(int uid, UserPrincipal owner, AbstractTransport transport)
       throws SystemdException {
-    SocketChannel channel =
-        transport == null ? null : transport.getTransportConnection().getChannel();
-    if (channel == null) {
-      throw SystemdException.refused("connect", "no socket to read peer credentials from");
+    TransportConnection open = transport == null ? null : transport.getTransportConnection();
+    SocketChannel channel = open == null ? null : open.getChannel();
+    if (channel == null || !channel.isOpen()) {
+      throw SystemdException.failed("connect", "the user manager closed the connection");
     }
     UserPrincipal peer;
     try {
@@ -131,12 +137,35 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
     }
   }
 
-  private static void closeQuietly(AbstractTransport transport) {
-    if (transport != null) {
-      try {
-        transport.close();
-      } catch (IOException | RuntimeException ignored) {
-        // The connect in progress fails and reports; nothing more to do here.
+  /**
+   * Interrupts a connect that runs past the deadline: a blocked connect(2) or SASL read on an
+   * interruptible channel ends at once. Only while it is building, never a connection in use.
+   */
+  private static final class Alarm {
+    private final Thread builder;
+    private boolean building = true;
+    private boolean rang;
+
+    Alarm(Thread builder) {
+      this.builder = builder;
+    }
+
+    synchronized void ring() {
+      if (building) {
+        rang = true;
+        builder.interrupt();
+      }
+    }
+
+    synchronized boolean rang() {
+      return rang;
+    }
+
+    /** Ends the alarm's hold; clears an interrupt it caused so the caller goes on normally. */
+    synchronized void disarm() {
+      building = false;
+      if (rang) {
+        Thread.interrupted();
       }
     }
   }

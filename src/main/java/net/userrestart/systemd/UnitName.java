@@ -55,7 +55,9 @@ public final class UnitName {
 
   /** True for a template without an instance, like {@code app@.service}. */
   public static boolean isTemplate(String name) {
-    return name.contains("@.");
+    // Only an empty instance: foo@.bar.service is the instance ".bar" of foo@.service.
+    int at = name.indexOf('@');
+    return at > 0 && at == name.lastIndexOf('.') - 1;
   }
 
   /** A {@code ListUnitsByPatterns} glob that matches every instance of {@code template}. */

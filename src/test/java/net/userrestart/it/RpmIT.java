@@ -95,6 +95,13 @@ class RpmIT {
         assertNotEquals(gens.get(u), box.managerGeneration(u), u + ": manager not re-executed");
       }
       assertNoMarks(box);
+      // The installed tool: launcher, man page and bash completion, all usable.
+      String files = rpmOk(box, "-ql", "systemd-user-restart");
+      assertTrue(files.contains("/usr/share/man/man8/systemd-user-restart.8"), files);
+      assertTrue(files.contains("/usr/share/bash-completion/completions/systemd-user-restart"), files);
+      assertTrue(box.root("sh", "-c", "MANWIDTH=80 man systemd-user-restart | grep -q 'EXIT STATUS'").ok(), "man page");
+      assertTrue(box.root("bash", "-n", "/usr/share/bash-completion/completions/systemd-user-restart").ok());
+      assertEquals(0, box.root("/usr/bin/systemd-user-restart", "list").exitCode());
     }
   }
 

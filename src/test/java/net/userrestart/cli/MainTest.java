@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.cli;
+
+import static net.userrestart.testutil.MiniJson.array;
+import static net.userrestart.testutil.MiniJson.object;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import net.userrestart.marks.MarkStore;
+import net.userrestart.systemd.Host;
+import net.userrestart.systemd.SystemManager;
+import net.userrestart.systemd.SystemdException;
+import net.userrestart.systemd.UserManagerConnector;
+import net.userrestart.testutil.FakeConnector;
+import net.userrestart.testutil.LockHolder;
+import net.userrestart.testutil.MiniJson;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The commands, through {@link Main#run}, with a fake host and a mark store in a temporary folder. */
+@SuppressWarnings("try") // locks and peers held for their side effect
+class MainTest {
+  @TempDir Path root;
+  FakeHost host;
+  FakeConnector connector;
+  MarkStore store;
+  Map<String, String> env;
+  String out;
+  String err;
+
+  @BeforeEach
+  void setUp() {
+    connector = new FakeConnector();
+    host = new FakeHost(connector);
+    host.users.put("dev", 1000);
+    host.users.put("ops", 1001);
+    host.users.put("guest", 1002);
+    store = new MarkStore(root);
+    env = Map.of();
+  }
+
+  int run(String... args) {
+    StringWriter o = new StringWriter();
+    StringWriter e = new StringWriter();
+    int code = Main.run(new Context(host, store, env), new PrintWriter(o), new PrintWriter(e), args);
+    out = o.toString();
+    err = e.toString();
+    return code;
+  }
+
+  List<String> errLines() {
+    return err.lines().toList();
+  }
+
+  void touch(String relative) throws IOException {
+    Path file = root.resolve(relative);
+    Files.createDirectories(file.getParent());
+    Files.write(file, new byte[0]);
+  }
+
+  /** Marks in the store, as relative paths, without the lock file. */
+  List<String> marks() throws IOException {
+    if (!Files.exists(root)) {
+      return List.of();
+    }
+    try (Stream<Path> all = Files.walk(root)) {
+      return all.filter(Files::isRegularFile)
+          .map(p -> root.relativize(p).toString())
+          .filter(p -> !p.equals("lock"))
+          .sorted()
+          .toList();
+    }
+  }
+
+  // ---- before anything is done ----
+
+  @Test
+  void offlineIsOneLineOnStderrAndSuccess() throws Exception {
+    touch("restart/app.service");
+    host.offline = Optional.of("SYSTEMD_OFFLINE=1 is set");
+    assertEquals(0, run("--all-users"));
+    assertEquals(List.of("SYSTEMD_OFFLINE=1 is set, nothing to do."), errLines());
+    assertEquals("", out);
+    assertEquals(List.of("restart/app.service"), marks());
+    assertEquals(0, host.pid1Connects);
+  }
+
+  @Test
+  void offlineListIsSuccessToo() {
+    host.offline = Optional.of("the system is not booted with systemd");
+    assertEquals(0, run("list"));
+    assertEquals(1, errLines().size());
+  }
+
+  @Test
+  void notRootIsExitThreeWithOneLine() throws Exception {
+    touch("restart/app.service");
+    host.root = false;
+    assertEquals(3, run("--all-users"));
+    assertEquals(1, errLines().size(), err);
+    assertTrue(err.startsWith("systemd-user-restart: must be run as root"), err);
+    assertEquals(List.of("restart/app.service"), marks());
+    assertEquals(3, run("list"));
+  }
+
+  @Test
+  void whichUsersMustBeSaid() {
+    assertEquals(2, run());
+    assertTrue(err.contains("--all-users"), err);
+    assertEquals(1, errLines().size(), err);
+    assertEquals(2, run("app.service"));
+  }
+
+  @Test
+  void allUsersAndUserExcludeEachOther() {
+    assertEquals(2, run("--all-users", "--user", "dev"));
+  }
+
+  @Test
+  void anInvalidUnitIsAUsageErrorNamingIt() throws Exception {
+    assertEquals(2, run("--all-users", "../x"));
+    assertTrue(err.contains("'../x'"), err);
+    assertEquals(1, errLines().size(), err);
+    assertEquals(2, run("--all-users", "ok.service", "bad\nname.service"));
+    assertTrue(err.contains("bad\\x0aname.service"), err);
+    assertEquals(1, errLines().size(), err);
+    assertEquals(0, host.pid1Connects);
+    assertEquals(List.of(), marks());
+  }
+
+  @Test
+  void anUnknownUserIsAUsageError() {
+    assertEquals(2, run("--user", "nosuchuser"));
+    assertTrue(err.contains("no such user: nosuchuser"), err);
+    assertEquals(0, host.pid1Connects);
+  }
+
+  @Test
+  void badOptionValuesAreUsageErrors() {
+    assertEquals(2, run("--all-users", "--no-reexec", "--reload"));
+    assertEquals(2, run("--all-users", "--timeout", "0"));
+    assertEquals(2, run("--all-users", "--timeout", "-1"));
+    assertEquals(2, run("--all-users", "--timeout", "NaN"));
+    assertEquals(2, run("--all-users", "--jobs", "0"));
+    assertEquals(2, run("--all-users", "--jobs", "5000"));
+    assertEquals(2, run("--all-users", "--no-such-option"));
+    assertEquals(0, host.pid1Connects);
+  }
+
+  @Test
+  void pid1UnavailableIsExitSix() {
+    host.pid1Error = new SystemdException(SystemdException.Kind.TIMEOUT, "list-users", "no answer");
+    assertEquals(6, run("--all-users"));
+    assertTrue(err.contains("cannot ask PID 1"), err);
+  }
+
+  @Test
+  void aCorruptStoreIsExitFive() throws Exception {
+    touch("restart");
+    host.active.put(1000, "dev");
+    assertEquals(5, run("--all-users"));
+    assertEquals(5, run("--all-users", "--dry-run"));
+    assertEquals(5, run("list"));
+  }
+
+  // ---- mark ----
+
+  @Test
+  void markWritesIntoTheStore() throws Exception {
+    assertEquals(0, run("mark", "foo.service", "app@.service", "foo\\x2dbar.service"));
+    assertEquals(0, run("mark", "--reload", "web.service"));
+    assertEquals(0, run("mark", "--user", "dev", "mine.service"));
+    assertEquals(0, run("mark", "--user", "1001", "--reload", "his.service"));
+    assertEquals(
+        List.of(
+            "reload/web.service",
+            "restart/app@.service",
+            "restart/foo.service",
+            "restart/foo\\x2dbar.service",
+            "user/1000/restart/mine.service",
+            "user/1001/reload/his.service"),
+        marks());
+    assertEquals("", out + err);
+  }
+
+  @Test
+  void markRejectsBadNamesAndUsersAndWritesNothing() throws Exception {
+    assertEquals(2, run("mark", "good.service", "../x"));
+    assertTrue(err.contains("../x"), err);
+    assertEquals(2, run("mark", "--user", "nosuchuser", "good.service"));
+    assertEquals(2, run("mark"));
+    assertEquals(List.of(), marks());
+  }
+
+  @Test
+  void markIntoACorruptStoreIsExitFive() throws Exception {
+    touch("restart");
+    assertEquals(5, run("mark", "a.service"));
+  }
+
+  // ---- restart ----
+
+  void twoUsersOneFailing() throws IOException {
+    host.active.put(1000, "dev");
+    host.active.put(1001, "ops");
+    connector.user(1000).states.put("app.service", "active");
+    connector.user(1000).states.put("web.service", "active");
+    connector.user(1001).connectError =
+        new SystemdException(SystemdException.Kind.FAILED, "connect", "the user manager closed the connection");
+    touch("restart/app.service");
+    touch("reload/web.service");
+  }
+
+  @Test
+  void aFailingUserKeepsItsMarksAndTheOthersAreConsumed() throws Exception {
+    twoUsersOneFailing();
+    assertEquals(1, run("--all-users"));
+    assertEquals(List.of("user/1001/reload/web.service", "user/1001/restart/app.service"), marks());
+    assertTrue(out.contains("user dev (1000): daemon-reexec done"), out);
+    assertTrue(out.contains("user ops (1001): failed at connect"), out);
+    assertTrue(out.contains("2 user managers, 1 ok, 1 failed."), out);
+    assertTrue(err.contains("marks stay pending"), err);
+    List<String> calls = connector.user(1000).calls();
+    assertEquals(List.of("connect", "reexecute", "close", "connect"), calls.subList(0, 4));
+    assertTrue(calls.get(4).startsWith("list "), calls.toString());
+    assertEquals(
+        Set.of("try-restart app.service", "reload-or-try-restart web.service"), Set.copyOf(calls.subList(5, 7)));
+    assertEquals(List.of("enqueue-marked", "await 2", "close"), calls.subList(7, 10));
+    assertTrue(connector.closed());
+    // The next run, with ops's manager fixed, restarts his units only.
+    connector.user(1001).connectError = null;
+    connector.user(1001).states.put("app.service", "active");
+    assertEquals(0, run("--all-users"));
+    assertEquals(List.of(), marks());
+    assertTrue(connector.user(1001).calls().contains("try-restart app.service"));
+    assertEquals(1, connector.user(1000).calls().stream().filter(c -> c.startsWith("try-restart")).count());
+  }
+
+  @Test
+  void unfinishedJobsKeepTheirMarksOnly() throws Exception {
+    host.active.put(1000, "dev");
+    connector.user(1000).states.put("slow.service", "active");
+    connector.user(1000).states.put("quick.service", "active");
+    connector.user(1000).jobResults.put("slow.service", "unfinished");
+    touch("restart/slow.service");
+    touch("restart/quick.service");
+    touch("restart/off.service");
+    assertEquals(1, run("--all-users", "--no-reexec"));
+    assertEquals(List.of("user/1000/restart/slow.service"), marks());
+    assertTrue(out.contains("timed-out at wait-jobs"), out);
+  }
+
+  @Test
+  void dryRunConsumesNothing() throws Exception {
+    twoUsersOneFailing();
+    touch("user/1000/restart/mine.service");
+    List<String> before = marks();
+    assertEquals(1, run("--all-users", "--dry-run"));
+    assertEquals(before, marks());
+    assertFalse(Files.exists(root.resolve("lock")), "a dry run takes no lock");
+    assertTrue(out.contains("Would daemon-reexec user dev (1000), then:"), out);
+    assertTrue(out.startsWith("Would") || out.contains("Dry run: "), out);
+    assertTrue(connector.user(1000).calls().stream().noneMatch(c -> c.startsWith("try-restart") || c.equals("reexecute")));
+  }
+
+  @Test
+  void dryRunOfAHealthyMachineSucceeds() throws Exception {
+    host.active.put(1000, "dev");
+    connector.user(1000).states.put("app.service", "active");
+    touch("restart/app.service");
+    assertEquals(0, run("--all-users", "--dry-run", "--no-markers"));
+    assertTrue(out.contains("app.service") && out.contains("would-restart"), out);
+    assertEquals(List.of("restart/app.service"), marks());
+  }
+
+  @Test
+  void oneUserOnlyLeavesTheOthersMarksPending() throws Exception {
+    host.active.put(1000, "dev");
+    host.active.put(1001, "ops");
+    connector.user(1000).states.put("app.service", "active");
+    touch("restart/app.service");
+    assertEquals(0, run("--user", "dev", "--no-markers"));
+    assertEquals(List.of("user/1001/restart/app.service"), marks());
+    assertEquals(0, connector.user(1001).connects());
+  }
+
+  @Test
+  void anAskedUserWithoutAManagerIsSkipped() throws Exception {
+    host.active.put(1000, "dev");
+    assertEquals(0, run("--user", "guest"));
+    assertTrue(out.contains("user guest (1002): skipped: no active user manager"), out);
+    assertEquals(0, connector.user(1002).connects());
+  }
+
+  @Test
+  void commandLineUnitsAreRestartedButNotStored() throws Exception {
+    host.active.put(1000, "dev");
+    connector.user(1000).states.put("cli.service", "active");
+    assertEquals(0, run("--all-users", "--no-reexec", "cli.service"));
+    assertTrue(connector.user(1000).calls().contains("try-restart cli.service"));
+    assertEquals(List.of(), marks());
+  }
+
+  @Test
+  void noActiveManagersIsSuccess() throws Exception {
+    touch("restart/app.service");
+    assertEquals(0, run("--all-users"));
+    assertTrue(out.contains("No active user managers."), out);
+  }
+
+  @Test
+  void quietPrintsNothingWhenAllIsWell() throws Exception {
+    host.active.put(1000, "dev");
+    connector.user(1000).states.put("app.service", "active");
+    touch("restart/app.service");
+    assertEquals(0, run("--all-users", "--quiet"));
+    assertEquals("", out);
+    assertEquals("", err);
+  }
+
+  @Test
+  void jsonOutputParses() throws Exception {
+    twoUsersOneFailing();
+    assertEquals(1, run("--all-users", "--json"));
+    assertEquals(1, out.lines().count(), out);
+    Map<String, Object> report = object(MiniJson.parse(out));
+    assertEquals(false, report.get("ok"));
+    assertEquals(false, report.get("dryRun"));
+    List<Map<String, Object>> users = array(report.get("users")).stream().map(MiniJson::object).toList();
+    assertEquals(2, users.size());
+    assertEquals(1000L, users.get(0).get("uid"));
+    assertEquals("restarted", users.get(0).get("outcome"));
+    assertEquals("daemon-reexec", users.get(0).get("action"));
+    List<Map<String, Object>> units = array(users.get(0).get("units")).stream().map(MiniJson::object).toList();
+    assertEquals(
+        Set.of(
+            Map.of("unit", "app.service", "action", "try-restart", "result", "done"),
+            Map.of("unit", "web.service", "action", "reload-or-try-restart", "result", "done")),
+        Set.copyOf(units));
+    assertEquals("ops", users.get(1).get("user"));
+    assertEquals("failed", users.get(1).get("outcome"));
+    assertEquals("connect", users.get(1).get("step"));
+    assertEquals("the user manager closed the connection", users.get(1).get("error"));
+  }
+
+  @Test
+  void jsonDryRunParses() throws Exception {
+    host.active.put(1000, "dev");
+    connector.user(1000).states.put("app.service", "active");
+    touch("restart/app.service");
+    assertEquals(0, run("--all-users", "--json", "--dry-run"));
+    Map<String, Object> report = object(MiniJson.parse(out));
+    assertEquals(true, report.get("dryRun"));
+    assertEquals("planned", object(array(report.get("users")).get(0)).get("outcome"));
+  }
+
+  @Test
+  void aLockHeldByAnotherRunIsExitFour() throws Exception {
+    host.active.put(1000, "dev");
+    touch("restart/app.service");
+    Process other = LockHolder.start(root);
+    try {
+      assertEquals(4, run("--all-users"));
+      assertTrue(err.contains("another run (pid " + other.pid() + ")"), err);
+      assertEquals(1, errLines().size(), err);
+    } finally {
+      LockHolder.stop(other);
+    }
+    assertEquals(List.of("restart/app.service"), marks());
+    assertEquals(0, connector.user(1000).connects());
+  }
+
+  @Test
+  void aLockHeldInThisJvmIsExitFour() throws Exception {
+    host.active.put(1000, "dev");
+    try (MarkStore.Lock held = new MarkStore(root).lock()) {
+      assertEquals(4, run("--all-users"), err);
+    }
+  }
+
+  // ---- list ----
+
+  @Test
+  void listShowsManagersAndMarks() throws Exception {
+    host.active.put(1000, "dev");
+    host.active.put(1001, "ops");
+    connector.user(1000).states.put("app.service", "active");
+    connector.user(1001).connectError =
+        new SystemdException(SystemdException.Kind.REFUSED, "connect", "socket is a symlink");
+    touch("restart/app.service");
+    touch("reload/web.service");
+    touch("user/1001/restart/own.service");
+    touch("restart/bad name");
+    assertEquals(0, run("list"));
+    List<String> lines = out.lines().toList();
+    assertTrue(lines.get(0).matches("UID +USER +PID +STATE +PENDING ACTIVE UNITS"), out);
+    assertTrue(lines.get(1).matches("1000 +dev +1100 +running +app.service"), out);
+    assertTrue(lines.get(2).matches("1001 +ops +1101 +refused +socket is a symlink"), out);
+    assertTrue(out.contains("Marked for every user: app.service web.service (reload)"), out);
+    assertTrue(out.contains("Marked for UID 1001: own.service"), out);
+    assertTrue(err.contains("ignoring invalid mark"), err);
+    // list changes nothing
+    assertEquals(List.of("reload/web.service", "restart/app.service", "restart/bad name", "user/1001/restart/own.service"), marks());
+    assertTrue(connector.user(1000).calls().stream().noneMatch(c -> c.startsWith("try-restart")));
+  }
+
+  @Test
+  void listJsonParses() throws Exception {
+    host.active.put(1000, "dev");
+    connector.user(1000).states.put("app.service", "active");
+    touch("restart/app.service");
+    touch("user/1000/reload/x.service");
+    connector.user(1000).states.put("x.service", "active");
+    assertEquals(0, run("list", "--json"));
+    Map<String, Object> list = object(MiniJson.parse(out));
+    Map<String, Object> manager = object(array(list.get("managers")).get(0));
+    assertEquals(1000L, manager.get("uid"));
+    assertEquals(1100L, manager.get("pid"));
+    assertEquals("running", manager.get("state"));
+    assertEquals(Set.of("app.service", "x.service"), Set.copyOf(array(manager.get("pendingActiveUnits"))));
+    Map<String, Object> marks = object(list.get("marks"));
+    assertEquals(List.of("app.service"), marks.get("restart"));
+    assertEquals(Map.of("1000", Map.of("restart", List.of(), "reload", List.of("x.service"))), marks.get("perUser"));
+  }
+
+  /** The machine, as the commands see it. */
+  static final class FakeHost implements Host {
+    final FakeConnector connector;
+    Optional<String> offline = Optional.empty();
+    boolean root = true;
+    /** Active user managers: UID to user name. */
+    final Map<Integer, String> active = new TreeMap<>();
+    final Map<String, Integer> users = new TreeMap<>();
+    SystemdException pid1Error;
+    int pid1Connects;
+
+    FakeHost(FakeConnector connector) {
+      this.connector = connector;
+    }
+
+    @Override
+    public Optional<String> offlineReason() {
+      return offline;
+    }
+
+    @Override
+    public boolean isRoot() {
+      return root;
+    }
+
+    @Override
+    public SystemManager systemManager(Duration timeout) throws SystemdException {
+      pid1Connects++;
+      if (pid1Error != null) {
+        throw pid1Error;
+      }
+      return new SystemManager() {
+        @Override
+        public List<Integer> activeUserManagers() {
+          return new ArrayList<>(active.keySet());
+        }
+
+        @Override
+        public long managerPid(int uid) {
+          return 100 + uid;
+        }
+
+        @Override
+        public void close() {}
+      };
+    }
+
+    @Override
+    public UserManagerConnector userManagers() {
+      return connector;
+    }
+
+    @Override
+    public String userName(int uid) {
+      return users.entrySet().stream()
+          .filter(e -> e.getValue() == uid)
+          .map(Map.Entry::getKey)
+          .findFirst()
+          .orElse(Integer.toString(uid));
+    }
+
+    @Override
+    public OptionalInt userId(String nameOrUid) {
+      if (nameOrUid.matches("\\d+")) {
+        return OptionalInt.of(Integer.parseInt(nameOrUid));
+      }
+      Integer uid = users.get(nameOrUid);
+      return uid == null ? OptionalInt.empty() : OptionalInt.of(uid);
+    }
+
+    @Override
+    public int cpus() {
+      return 2;
+    }
+  }
+}
