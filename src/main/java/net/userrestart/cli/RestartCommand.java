@@ -226,7 +226,12 @@ final class RestartCommand implements Callable<Integer> {
       for (Outcome o : outcomes) {
         MarkStore.Claim claim = claims.get(o.user().uid());
         if (claim != null) {
-          claim.settle(settled(o, claim.marks()));
+          try {
+            claim.settle(settled(o, claim.marks()));
+          } catch (MarkStoreException e) {
+            // The restart happened; the report must still be printed. At worst a mark is redone.
+            log.error("user " + o.user().name() + " (" + o.user().uid() + "): " + e.getMessage());
+          }
         }
       }
       return outcomes;
