@@ -26,6 +26,7 @@ import net.userrestart.systemd.Host;
 import net.userrestart.systemd.SystemManager;
 import net.userrestart.systemd.SystemdException;
 import net.userrestart.systemd.UserManagerConnector;
+import net.userrestart.testutil.StoreFiles;
 import net.userrestart.testutil.FakeConnector;
 import net.userrestart.testutil.LockHolder;
 import net.userrestart.testutil.MiniJson;
@@ -76,16 +77,7 @@ class MainTest {
 
   /** Marks in the store, as relative paths, without the lock file. */
   List<String> marks() throws IOException {
-    if (!Files.exists(root)) {
-      return List.of();
-    }
-    try (Stream<Path> all = Files.walk(root)) {
-      return all.filter(Files::isRegularFile)
-          .map(p -> root.relativize(p).toString())
-          .filter(p -> !p.equals("lock"))
-          .sorted()
-          .toList();
-    }
+    return StoreFiles.list(root);
   }
 
   // ---- before anything is done ----

@@ -16,6 +16,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.stream.Stream;
 import net.userrestart.marks.Mark.Kind;
+import net.userrestart.testutil.StoreFiles;
 import net.userrestart.testutil.LockHolder;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,13 +52,7 @@ class MarkStoreTest {
 
   /** Every regular file below the root except the lock, relative and sorted. */
   private List<String> files() throws IOException {
-    try (Stream<Path> all = Files.walk(root)) {
-      return all.filter(Files::isRegularFile)
-          .map(p -> root.relativize(p).toString())
-          .filter(p -> !p.equals("lock"))
-          .sorted()
-          .toList();
-    }
+    return StoreFiles.list(root);
   }
 
   // ---- mark and read ----
