@@ -26,6 +26,7 @@ class RestartIT {
   static final String MARKED = "sur-demo.service";
   static final String KEPT = "sur-kept.service";
   static final String TEMPLATE = "sur-tmpl@.service";
+  static final String RELOADABLE = "sur-reloadable.service";
   static ToolSandbox box;
 
   @BeforeAll
@@ -35,7 +36,12 @@ class RestartIT {
             SandboxSpec.of(3)
                 .withUserUnit(MARKED, ToolSandbox.sleeper("marked demo"))
                 .withUserUnit(KEPT, ToolSandbox.sleeper("never marked"))
-                .withUserUnit(TEMPLATE, ToolSandbox.sleeper("template %i")));
+                .withUserUnit(TEMPLATE, ToolSandbox.sleeper("template %i"))
+                .withUserUnit(
+                    RELOADABLE,
+                    "[Service]\nExecStart=/bin/sleep infinity\n"
+                        + "ExecReload=/bin/sh -c 'echo reloaded >> %t/sur-reloads'\n"
+                        + "[Install]\nWantedBy=default.target\n"));
   }
 
   @AfterAll
@@ -195,5 +201,26 @@ class RestartIT {
     for (SandboxUser u : List.of(box.users().get(0), box.users().get(1))) {
       assertEquals(before.get(u), box.identity(u, MARKED), "retry restarted a user that had succeeded");
     }
+  }
+
+  @Test
+  void g_reloadMarksAndDaemonReload() {
+    SandboxUser u = box.users().get(0);
+    String reloadable = box.identity(u, RELOADABLE);
+    String demo = box.identity(u, MARKED);
+    String loaded = box.userManagerProperty(u, "UnitsLoadTimestampMonotonic");
+    box.toolOk("mark", "--reload", RELOADABLE);
+    box.toolOk("mark", MARKED);
+
+    ExecResult run = box.toolOk("--user", u.name(), "--reload");
+
+    assertTrue(run.stdout().contains("daemon-reload done"), run::toString);
+    assertNotEquals(loaded, box.userManagerProperty(u, "UnitsLoadTimestampMonotonic"), "no daemon-reload");
+    assertEquals(reloadable, box.identity(u, RELOADABLE), "a unit marked for reload was restarted");
+    assertEquals(
+        "reloaded",
+        box.root("cat", "/run/user/" + u.uid() + "/sur-reloads").stdout().strip(),
+        "ExecReload did not run");
+    assertNotEquals(demo, box.identity(u, MARKED), "a unit marked for restart was not restarted");
   }
 }

@@ -114,14 +114,15 @@ final class ToolSandbox implements AutoCloseable {
   }
 
   /**
-   * Proof that a manager re-executed since {@code before}: systemd re-executes in place, same PID,
-   * with --deserialize on its command line, and runs its generators again.
+   * What changes when a manager re-executes (in place, same PID, with --deserialize on its command
+   * line, generators run again) or reloads (units loaded again): equal values mean neither.
    */
   String managerGeneration(SandboxUser u) {
     long pid = managerPid(u);
     String cmdline = root("sh", "-c", "tr '\\0' ' ' < /proc/" + pid + "/cmdline").stdout().strip();
     String generators = userManagerProperty(u, "GeneratorsStartTimestampMonotonic");
-    return pid + "|" + cmdline + "|" + generators;
+    String loaded = userManagerProperty(u, "UnitsLoadTimestampMonotonic");
+    return pid + "|" + cmdline + "|" + generators + "|" + loaded;
   }
 
   String userManagerProperty(SandboxUser u, String property) {
