@@ -85,14 +85,15 @@ final class ListCommand implements Callable<Integer> {
       throw new ExitException(ExitCodes.NOT_PERMITTED, "must be run as root to reach the user managers");
     }
     Duration deadline = Users.deadline(timeout);
-    Map<Integer, String> active = RestartCommand.activeManagers(host, deadline);
+    Map<Integer, String> active;
     Map<Integer, Long> pids = new LinkedHashMap<>();
-    try (SystemManager pid1 = host.systemManager(deadline)) {
+    try (SystemManager pid1 = RestartCommand.connect(host, deadline)) {
+      active = RestartCommand.activeManagers(host, pid1);
       for (int uid : active.keySet()) {
         pids.put(uid, pid1.managerPid(uid));
       }
     } catch (SystemdException e) {
-      log.warning("cannot read the user managers' PIDs: " + e.getMessage());
+      throw new ExitException(ExitCodes.UNAVAILABLE, "cannot read the user managers' PIDs: " + e.getMessage());
     }
     MarkStore.Pending pending = RestartCommand.read(context.marks(), log);
     Request probe =

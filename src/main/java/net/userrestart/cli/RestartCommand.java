@@ -194,16 +194,35 @@ final class RestartCommand implements Callable<Integer> {
   }
 
   static Map<Integer, String> activeManagers(Host host, Duration timeout) {
-    try (SystemManager pid1 = host.systemManager(timeout)) {
+    try (SystemManager pid1 = connect(host, timeout)) {
+      return activeManagers(host, pid1);
+    }
+  }
+
+  static SystemManager connect(Host host, Duration timeout) {
+    try {
+      return host.systemManager(timeout);
+    } catch (SystemdException e) {
+      throw unavailable(e);
+    }
+  }
+
+  /** The UIDs of the active user managers, in order, with their user names. */
+  static Map<Integer, String> activeManagers(Host host, SystemManager pid1) {
+    try {
       Map<Integer, String> active = new LinkedHashMap<>();
       for (int uid : pid1.activeUserManagers()) {
         active.put(uid, host.userName(uid));
       }
       return active;
     } catch (SystemdException e) {
-      throw new ExitException(
-          ExitCodes.UNAVAILABLE, "cannot ask PID 1 for the user managers: " + e.getMessage());
+      throw unavailable(e);
     }
+  }
+
+  private static ExitException unavailable(SystemdException e) {
+    return new ExitException(
+        ExitCodes.UNAVAILABLE, "cannot ask PID 1 for the user managers: " + e.getMessage());
   }
 
   private List<Outcome> dryRun(Request request, Map<Integer, String> active, Log log) {
@@ -218,7 +237,7 @@ final class RestartCommand implements Callable<Integer> {
       read(store, log); // only to warn about invalid marks
       store.distribute(lock, active.keySet());
       Map<Integer, MarkStore.Claim> claims = new LinkedHashMap<>();
-      for (int uid : Planner.plan(request, active, uid -> Set.of()).users().stream().map(UserTarget::uid).toList()) {
+      for (int uid : Planner.chosen(request, active).keySet()) {
         claims.put(uid, store.claim(lock, uid));
       }
       Plan plan = Planner.plan(request, active, uid -> claims.get(uid).marks());
@@ -252,7 +271,8 @@ final class RestartCommand implements Callable<Integer> {
     if (o.ok()) {
       log.info(who + Report.status(o) + " in " + o.took().toMillis() + " ms");
     } else {
-      log.warning(who + Report.status(o) + " at " + Report.step(o) + ", marks stay pending: " + Report.error(o));
+      log.warning(who + Report.status(o) + " at " + Report.step(o) + ": " + Report.error(o)
+          + "; its unfinished marks stay pending");
     }
   }
 
@@ -265,18 +285,12 @@ final class RestartCommand implements Callable<Integer> {
         .filter(
             mark -> {
               List<UnitResult> mine =
-                  o.units().stream().filter(r -> belongs(r.unit(), mark.unit())).toList();
+                  o.units().stream()
+                      .filter(r -> r.unit().equals(mark.unit()) || UnitName.isInstanceOf(r.unit(), mark.unit()))
+                      .toList();
               return !mine.isEmpty() && mine.stream().allMatch(UnitResult::settled);
             })
         .collect(Collectors.toSet());
-  }
-
-  private static boolean belongs(String unit, String mark) {
-    if (!UnitName.isTemplate(mark)) {
-      return unit.equals(mark);
-    }
-    int at = mark.indexOf("@.");
-    return unit.startsWith(mark.substring(0, at + 1)) && unit.endsWith(mark.substring(at + 1));
   }
 
   static MarkStore.Pending read(MarkStore store, Log log) {

@@ -4,6 +4,7 @@ package net.userrestart.report;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
+import net.userrestart.restart.ManagerAction;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.UnitResult;
 
@@ -29,9 +30,11 @@ final class HumanReport implements Report {
     for (Outcome o : shown) {
       String who = "user " + o.user().name() + " (" + o.user().uid() + ")";
       if (o instanceof Outcome.Planned p) {
-        out.println("Would " + p.action().verb() + " " + who + (p.units().isEmpty() ? ", no marked unit is active" : ", then:"));
+        String what = p.action() == ManagerAction.NONE ? "act on " + who : p.action().verb() + " " + who;
+        out.println("Would " + what + (p.units().isEmpty() ? ", no marked unit is active" : ", then:"));
       } else if (o instanceof Outcome.Restarted r) {
-        out.println(who + ": " + r.action().verb() + " done" + took(o) + (r.units().isEmpty() ? ", no marked unit is active" : ""));
+        String what = r.action() == ManagerAction.NONE ? "done" : r.action().verb() + " done";
+        out.println(who + ": " + what + took(o) + (r.units().isEmpty() ? ", no marked unit is active" : ""));
       } else {
         String step = Report.step(o);
         out.println(

@@ -14,23 +14,32 @@ import net.userrestart.marks.Mark;
 public final class Planner {
   private Planner() {}
 
-  /**
-   * @param active the UIDs of active user managers and their user names, in UID order
-   * @param marks the marks pending for a UID
-   */
-  public static Plan plan(
-      Request request, Map<Integer, String> active, Function<Integer, Set<Mark>> marks) {
+  /** The active managers the request asks for: all of them, or the named users' ones. */
+  public static Map<Integer, String> chosen(Request request, Map<Integer, String> active) {
     Map<Integer, String> chosen = new LinkedHashMap<>();
-    List<UserTarget> absent = new ArrayList<>();
     if (request.users().isEmpty()) {
       chosen.putAll(active);
     } else {
       for (UserTarget asked : request.users().get()) {
         if (active.containsKey(asked.uid())) {
           chosen.put(asked.uid(), active.get(asked.uid()));
-        } else if (absent.stream().noneMatch(u -> u.uid() == asked.uid())) {
-          absent.add(asked);
         }
+      }
+    }
+    return chosen;
+  }
+
+  /**
+   * @param active the UIDs of active user managers and their user names, in UID order
+   * @param marks the marks pending for a UID
+   */
+  public static Plan plan(
+      Request request, Map<Integer, String> active, Function<Integer, Set<Mark>> marks) {
+    Map<Integer, String> chosen = chosen(request, active);
+    List<UserTarget> absent = new ArrayList<>();
+    for (UserTarget asked : request.users().orElse(List.of())) {
+      if (!active.containsKey(asked.uid()) && absent.stream().noneMatch(u -> u.uid() == asked.uid())) {
+        absent.add(asked);
       }
     }
     List<UserTarget> users = new ArrayList<>();

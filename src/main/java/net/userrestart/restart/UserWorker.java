@@ -50,7 +50,7 @@ public final class UserWorker {
         }
       }
       step = "list-units";
-      Map<Mark, List<String>> running = activeUnits(manager, user, results, plan.dryRun());
+      Map<Mark, List<String>> running = activeUnits(manager, user, results);
       if (plan.dryRun()) {
         running.forEach(
             (mark, units) ->
@@ -132,7 +132,7 @@ public final class UserWorker {
 
   /** The units each mark stands for that are running now; the others are reported as such. */
   private static Map<Mark, List<String>> activeUnits(
-      UserManager manager, UserTarget user, List<UnitResult> results, boolean dryRun)
+      UserManager manager, UserTarget user, List<UnitResult> results)
       throws SystemdException {
     List<String> names = user.marks().stream().map(Mark::unit).distinct().toList();
     Map<String, String> states = manager.activeStates(names);
@@ -140,10 +140,8 @@ public final class UserWorker {
     for (Mark mark : user.marks()) {
       List<String> units = new ArrayList<>();
       if (UnitName.isTemplate(mark.unit())) {
-        String prefix = mark.unit().substring(0, mark.unit().indexOf("@.") + 1);
-        String suffix = mark.unit().substring(mark.unit().indexOf("@.") + 1);
         for (String unit : new TreeSet<>(states.keySet())) {
-          if (unit.startsWith(prefix) && unit.endsWith(suffix) && isRunning(states.get(unit))) {
+          if (UnitName.isInstanceOf(unit, mark.unit()) && isRunning(states.get(unit))) {
             units.add(unit);
           }
         }

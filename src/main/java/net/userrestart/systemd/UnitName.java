@@ -60,6 +60,15 @@ public final class UnitName {
     return at > 0 && at == name.lastIndexOf('.') - 1;
   }
 
+  /** True when {@code unit} is an instance of {@code template} ({@code app@x.service} of {@code app@.service}). */
+  public static boolean isInstanceOf(String unit, String template) {
+    int at = template.indexOf("@.");
+    return isTemplate(template)
+        && unit.length() > template.length()
+        && unit.startsWith(template.substring(0, at + 1))
+        && unit.endsWith(template.substring(at + 1));
+  }
+
   /** A {@code ListUnitsByPatterns} glob that matches every instance of {@code template}. */
   public static String instancePattern(String template) {
     // Backslashes are escapes in fnmatch(3): double them so \x2d matches itself.

@@ -42,7 +42,7 @@ class HumanReportTest {
   @Test
   void restartedWithNothingActive() {
     assertEquals(
-        "user ops (1001): none done in 0.02 s, no marked unit is active",
+        "user ops (1001): done in 0.02 s, no marked unit is active",
         lines(write(HUMAN, List.of(RESTARTED_NOTHING), false)).get(0));
   }
 

@@ -178,4 +178,14 @@ class UnitNameTest {
     }
     return Pattern.compile(re.toString(), Pattern.DOTALL);
   }
+
+  @Test
+  void instancesBelongToTheirTemplateOnly() {
+    assertTrue(UnitName.isInstanceOf("app@x.service", "app@.service"));
+    assertTrue(UnitName.isInstanceOf("app@a\\x2db.service", "app@.service"));
+    assertFalse(UnitName.isInstanceOf("app@.service", "app@.service"));
+    assertFalse(UnitName.isInstanceOf("app@x.socket", "app@.service"));
+    assertFalse(UnitName.isInstanceOf("myapp@x.service", "app@.service"));
+    assertFalse(UnitName.isInstanceOf("app.service", "app.service"));
+  }
 }
