@@ -16,7 +16,11 @@ public final class Main {
   public static void main(String[] args) {
     quietLibraries(args, System.getenv());
     Map<String, String> env = System.getenv();
-    Context context = new Context(new SystemHost(env), new MarkStore(MarkStore.DEFAULT_ROOT), env);
+    SystemHost host = new SystemHost(env);
+    if (asksPid1(args)) {
+      host.connectEarly();
+    }
+    Context context = new Context(host, new MarkStore(MarkStore.DEFAULT_ROOT), env);
     PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
     PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
     System.exit(run(context, out, err, args));
@@ -40,6 +44,23 @@ public final class Main {
     cl.addSubcommand("sandbox", new SandboxCommand(context));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     return cl;
+  }
+
+  /**
+   * Whether this command line asks PID 1 for the user managers first thing: the restart and list
+   * commands do, unless they only print help or the version. Connecting meanwhile hides most of
+   * the time the command line takes to parse.
+   */
+  static boolean asksPid1(String[] args) {
+    for (String arg : args) {
+      switch (arg) {
+        case "mark", "sandbox", "help", "-h", "--help", "-V", "--version" -> {
+          return false;
+        }
+        default -> {}
+      }
+    }
+    return args.length > 0;
   }
 
   /** -vv (or -v -v), or SYSTEMD_LOG_LEVEL=debug as for systemd's own tools. */

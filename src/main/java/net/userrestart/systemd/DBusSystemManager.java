@@ -12,33 +12,34 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.freedesktop.dbus.DBusAsyncReply;
-import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.connections.AbstractConnection;
-import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.connections.impl.DirectConnection;
 import org.freedesktop.dbus.connections.impl.DirectConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
-import org.freedesktop.dbus.exceptions.DBusExecutionException;
-import org.freedesktop.dbus.interfaces.DBusInterface;
-import org.freedesktop.dbus.interfaces.Properties;
+import org.freedesktop.dbus.messages.MethodCall;
 
 /**
  * PID 1, peer to peer over its private socket as systemctl does when run as root, else over the
  * system bus.
  */
 public final class DBusSystemManager implements SystemManager {
+  private static final String BUS_NAME = "org.freedesktop.systemd1";
   private static final Pattern USER_MANAGER = Pattern.compile("user@(\\d+)\\.service");
   /** PID 1's own socket: root only, no bus daemon in between, no Hello, no name to resolve. */
   private static final Path PRIVATE_SOCKET = Path.of("/run/systemd/private");
   /** The first wait for the first answer on the private socket; doubled on each retry. */
   private static final long FIRST_CALL_WAIT_MILLIS = 25;
 
+  /** Bounds the list made ahead, before the caller's own timeout is known. */
+  private static final Duration AHEAD_TIMEOUT = Duration.ofSeconds(15);
+
   private final AbstractConnection connection;
-  private final Duration timeout;
+  private Duration timeout;
   /* Over the bus, the broker has answered Hello already: no call can be lost. */
   private boolean answered;
+  /* The user managers listed on the connecting thread, handed out by the first ask. */
+  private List<Integer> listedAhead;
 
   private DBusSystemManager(AbstractConnection connection, Duration timeout) {
     this.connection = connection;
@@ -48,23 +49,59 @@ public final class DBusSystemManager implements SystemManager {
 
   /** Connects to PID 1, bounded by {@code timeout} (the handshake has no timeout of its own). */
   public static DBusSystemManager connect(Duration timeout) throws SystemdException {
-    FutureTask<AbstractConnection> task = new FutureTask<>(DBusSystemManager::open);
+    return start().await(timeout);
+  }
+
+  /**
+   * Starts connecting to PID 1 on a thread of its own, so that the caller can go on with other
+   * work (parsing the command line) meanwhile. That thread also lists the user managers, which is
+   * what every caller asks first.
+   */
+  public static Opening start() {
+    FutureTask<DBusSystemManager> task = new FutureTask<>(DBusSystemManager::openAndList);
     Thread t = new Thread(task, "pid1-connect");
     t.setDaemon(true);
     t.start();
-    try {
-      return new DBusSystemManager(task.get(timeout.toMillis(), TimeUnit.MILLISECONDS), timeout);
-    } catch (TimeoutException e) {
-      task.cancel(true);
-      throw SystemdException.timeout(
-          "list-users", "PID 1 did not answer within " + timeout.toSeconds() + " s");
-    } catch (ExecutionException e) {
-      throw SystemdException.failed(
-          "list-users", "cannot connect to the system bus: " + DBusUserManagerConnector.rootCause(e));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw SystemdException.failed("list-users", "interrupted");
+    return new Opening(task);
+  }
+
+  /** A connection to PID 1 on its way. */
+  public static final class Opening {
+    private final FutureTask<DBusSystemManager> task;
+
+    private Opening(FutureTask<DBusSystemManager> task) {
+      this.task = task;
     }
+
+    /** Waits for the connection, at most {@code timeout} from now. */
+    public DBusSystemManager await(Duration timeout) throws SystemdException {
+      try {
+        DBusSystemManager pid1 = task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        pid1.timeout = timeout;
+        return pid1;
+      } catch (TimeoutException e) {
+        task.cancel(true);
+        throw SystemdException.timeout(
+            "list-users", "PID 1 did not answer within " + timeout.toSeconds() + " s");
+      } catch (ExecutionException e) {
+        throw SystemdException.failed(
+            "list-users",
+            "cannot connect to the system bus: " + DBusUserManagerConnector.rootCause(e));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw SystemdException.failed("list-users", "interrupted");
+      }
+    }
+  }
+
+  private static DBusSystemManager openAndList() throws DBusException {
+    DBusSystemManager pid1 = new DBusSystemManager(open(), AHEAD_TIMEOUT);
+    try {
+      pid1.listedAhead = pid1.listUserManagers();
+    } catch (SystemdException e) {
+      // Asked again when the caller asks, which reports the failure in the usual way.
+    }
+    return pid1;
   }
 
   private static AbstractConnection open() throws DBusException {
@@ -84,38 +121,30 @@ public final class DBusSystemManager implements SystemManager {
     return DBusUserManagerConnector.oneThreadEach(DBusConnectionBuilder.forSystemBus()).build();
   }
 
-  private <T extends DBusInterface> T remote(String path, Class<T> type) throws DBusException {
-    if (connection instanceof DirectConnection direct) {
-      return direct.getRemoteObject(path, type);
-    }
-    return ((DBusConnection) connection).getRemoteObject(Manager1.BUS_NAME, path, type);
-  }
-
   @Override
   public List<Integer> activeUserManagers() throws SystemdException {
-    Object rows;
-    try {
-      rows =
-          call(
-              remote(Manager1.OBJECT_PATH, Manager1.class),
-              "ListUnitsByPatterns",
-              List.of("active", "reloading"),
-              List.of("user@*.service"));
-    } catch (DBusException | DBusExecutionException e) {
-      throw SystemdException.failed("list-users", "ListUnitsByPatterns failed: " + e.getMessage());
-    }
+    List<Integer> listed = listedAhead;
+    listedAhead = null;
+    return listed != null ? listed : listUserManagers();
+  }
+
+  private List<Integer> listUserManagers() throws SystemdException {
+    Object rows =
+        call(
+            Calls.PATH,
+            Calls.MANAGER,
+            "ListUnitsByPatterns",
+            "asas",
+            List.of("active", "reloading"),
+            List.of("user@*.service"));
     List<Integer> uids = new ArrayList<>();
-    if (rows instanceof List<?> list) {
-      for (Object row : list) {
-        if (row instanceof UnitStatus status) {
-          Matcher m = USER_MANAGER.matcher(status.name());
-          if (m.matches()) {
-            try {
-              uids.add(Integer.parseInt(m.group(1)));
-            } catch (NumberFormatException ignored) {
-              // Not a UID systemd would accept; such a unit cannot exist.
-            }
-          }
+    for (UnitStatus status : Calls.units(rows)) {
+      Matcher m = USER_MANAGER.matcher(status.name());
+      if (m.matches()) {
+        try {
+          uids.add(Integer.parseInt(m.group(1)));
+        } catch (NumberFormatException ignored) {
+          // Not a UID systemd would accept; such a unit cannot exist.
         }
       }
     }
@@ -125,16 +154,13 @@ public final class DBusSystemManager implements SystemManager {
 
   @Override
   public long managerPid(int uid) throws SystemdException {
-    try {
-      Object unit =
-          call(remote(Manager1.OBJECT_PATH, Manager1.class), "GetUnit", "user@" + uid + ".service");
-      String path = unit instanceof DBusPath p ? p.getPath() : String.valueOf(unit);
-      Object value =
-          call(remote(path, Properties.class), "Get", "org.freedesktop.systemd1.Service", "MainPID");
-      return value instanceof Number n ? n.longValue() : 0;
-    } catch (DBusException | DBusExecutionException e) {
-      throw SystemdException.failed("list-users", "cannot read the manager PID: " + e.getMessage());
-    }
+    String unit =
+        Calls.path(
+            "list-users",
+            call(Calls.PATH, Calls.MANAGER, "GetUnit", "s", "user@" + uid + ".service"));
+    Object value =
+        call(unit, Calls.PROPERTIES, "Get", "ss", "org.freedesktop.systemd1.Service", "MainPID");
+    return value instanceof Number n ? n.longValue() : 0;
   }
 
   /**
@@ -142,25 +168,30 @@ public final class DBusSystemManager implements SystemManager {
    * it arrives in the same read as the SASL BEGIN (as with user managers): until a first answer
    * came, the call is sent again, waiting longer each time.
    */
-  private Object call(DBusInterface target, String method, Object... args)
-      throws DBusException, SystemdException {
+  private Object call(String path, String iface, String member, String signature, Object... args)
+      throws SystemdException {
+    String destination = connection instanceof DirectConnection ? null : BUS_NAME;
     long until = System.nanoTime() + timeout.toNanos();
     long wait = answered ? timeout.toMillis() : FIRST_CALL_WAIT_MILLIS;
-    List<DBusAsyncReply<?>> sent = new ArrayList<>();
-    while (until - System.nanoTime() > 0) {
-      DBusAsyncReply<?> reply = connection.callMethodAsync(target, method, args);
-      sent.add(reply);
-      long left = (until - System.nanoTime()) / 1_000_000;
-      reply.getCall().getReply(Math.max(1, Math.min(wait, left)));
-      for (DBusAsyncReply<?> r : sent) {
-        if (r.hasReply()) {
-          answered = true;
-          return r.getReply();
+    List<MethodCall> sent = new ArrayList<>();
+    try {
+      while (until - System.nanoTime() > 0) {
+        MethodCall call = Calls.send(connection, destination, path, iface, member, signature, args);
+        sent.add(call);
+        long left = (until - System.nanoTime()) / 1_000_000;
+        call.getReply(Math.max(1, Math.min(wait, left)));
+        for (MethodCall c : sent) {
+          if (c.hasReply()) {
+            answered = true;
+            return Calls.value("list-users", member, c.getReply());
+          }
         }
+        wait *= 2;
       }
-      wait *= 2;
+    } catch (DBusException e) {
+      throw SystemdException.failed("list-users", member + " failed: " + e.getMessage());
     }
-    throw SystemdException.timeout("list-users", "PID 1 did not answer " + method);
+    throw SystemdException.timeout("list-users", "PID 1 did not answer " + member);
   }
 
   @Override

@@ -11,15 +11,12 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.freedesktop.dbus.DBusAsyncReply;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.connections.impl.DirectConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
-import org.freedesktop.dbus.exceptions.DBusExecutionException;
-import org.freedesktop.dbus.interfaces.DBusInterface;
-import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.messages.Error;
 import org.freedesktop.dbus.messages.Message;
+import org.freedesktop.dbus.messages.MethodCall;
 
 /** A user manager reached over its private socket; see {@link DBusUserManagerConnector}. */
 final class DBusUserManager implements UserManager {
@@ -35,8 +32,6 @@ final class DBusUserManager implements UserManager {
   private final DirectConnection connection;
   private final Deadline deadline;
   private final CountDownLatch disconnected;
-  private final Manager1 manager;
-  private final Properties properties;
   private final Map<String, JobResult> finished = new HashMap<>();
   private AutoCloseable jobHandler;
   private String version = "";
@@ -47,8 +42,6 @@ final class DBusUserManager implements UserManager {
     this.deadline = deadline;
     this.disconnected = disconnected;
     try {
-      this.manager = connection.getRemoteObject(Manager1.OBJECT_PATH, Manager1.class);
-      this.properties = connection.getRemoteObject(Manager1.OBJECT_PATH, Properties.class);
       /* Registered before any call: JobRemoved can overtake the reply that names the job. */
       this.jobHandler = connection.addSigHandler(Manager1.JobRemoved.class, this::onJobRemoved);
     } catch (DBusException e) {
@@ -71,35 +64,41 @@ final class DBusUserManager implements UserManager {
    * read as the SASL BEGIN, so a Reexecute must never be the first thing it receives.
    */
   void handshake() throws SystemdException {
-    List<DBusAsyncReply<?>> sent = new ArrayList<>();
+    List<MethodCall> sent = new ArrayList<>();
     Duration wait = FIRST_CALL_WAIT;
     try {
       while (!deadline.expired()) {
-        sent.add(connection.callMethodAsync(properties, "Get", Manager1.INTERFACE, "Version"));
+        sent.add(send(Calls.PROPERTIES, "Get", "ss", Calls.MANAGER, "Version"));
         long until = System.nanoTime() + deadline.cap(wait).toNanos();
         while (System.nanoTime() < until) {
-          for (DBusAsyncReply<?> reply : sent) {
-            if (reply.hasReply()) {
-              version = String.valueOf(reply.getReply());
+          for (MethodCall call : sent) {
+            if (call.hasReply()) {
+              version = String.valueOf(firstAnswer(call.getReply()));
               return;
             }
           }
           if (disconnected.getCount() == 0) {
             throw SystemdException.failed("connect", "the user manager closed the connection");
           }
-          sent.get(sent.size() - 1).getCall().getReply(5);
+          sent.get(sent.size() - 1).getReply(5);
         }
         wait = wait.multipliedBy(2);
       }
-    } catch (DBusException | DBusExecutionException e) {
-      close();
-      throw SystemdException.failed("connect", "the user manager refused a first call: " + e.getMessage());
     } catch (SystemdException e) {
       close();
       throw e;
     }
     close();
     throw SystemdException.timeout("connect", "the user manager did not answer a first call");
+  }
+
+  private static Object firstAnswer(Message reply) throws SystemdException {
+    try {
+      return Calls.value("connect", "Get", reply);
+    } catch (SystemdException e) {
+      throw SystemdException.failed(
+          "connect", "the user manager refused a first call: " + e.getMessage());
+    }
   }
 
   @Override
@@ -109,21 +108,22 @@ final class DBusUserManager implements UserManager {
 
   @Override
   public void reexecute() throws SystemdException {
-    DBusAsyncReply<?> reply = connection.callMethodAsync(manager, "Reexecute");
     /* No reply comes: the manager drops the connection and serializes itself. The disconnect is
      * the answer; a reply can only be an error (permission, or not a manager at all). */
     try {
+      MethodCall reply = send(Calls.MANAGER, "Reexecute", null);
       while (!deadline.expired()) {
         if (disconnected.await(Math.min(20, deadline.remainingMillis()), TimeUnit.MILLISECONDS)) {
           return;
         }
-        if (reply.getCall().hasReply() && connection.isConnected()) {
-          if (reply.getCall().getReply() instanceof Error error) {
+        if (reply.hasReply() && connection.isConnected()) {
+          if (reply.getReply() instanceof Error error) {
             throw SystemdException.failed(
                 "reexecute",
-                "Reexecute failed: " + error.getName() + ": " + error.getException().getMessage());
+                "Reexecute failed: " + error.getName() + ": " + Calls.errorText(error));
           }
-          throw SystemdException.failed("reexecute", "the user manager replied instead of re-executing");
+          throw SystemdException.failed(
+              "reexecute", "the user manager replied instead of re-executing");
         }
       }
     } catch (InterruptedException e) {
@@ -137,7 +137,7 @@ final class DBusUserManager implements UserManager {
 
   @Override
   public void reload() throws SystemdException {
-    call("reload", manager, "Reload");
+    call("reload", Calls.MANAGER, "Reload", null);
   }
 
   @Override
@@ -153,44 +153,53 @@ final class DBusUserManager implements UserManager {
       }
     }
     if (!names.isEmpty()) {
-      collect(call("list-units", manager, "ListUnitsByNames", names), states, Set.copyOf(names));
+      collect(
+          call("list-units", Calls.MANAGER, "ListUnitsByNames", "as", names),
+          states,
+          Set.copyOf(names));
     }
     if (!patterns.isEmpty()) {
       collect(
-          call("list-units", manager, "ListUnitsByPatterns", List.of(), patterns), states, null);
+          call("list-units", Calls.MANAGER, "ListUnitsByPatterns", "asas", List.of(), patterns),
+          states,
+          null);
     }
     return states;
   }
 
   private static void collect(Object rows, Map<String, String> states, Set<String> only) {
-    if (rows instanceof List<?> list) {
-      for (Object row : list) {
-        if (row instanceof UnitStatus status && (only == null || only.contains(status.name()))) {
-          String state =
-              "not-found".equals(status.loadState()) ? "not-found" : status.activeState();
-          states.put(status.name(), state);
-        }
+    for (UnitStatus status : Calls.units(rows)) {
+      if (only == null || only.contains(status.name())) {
+        String state = "not-found".equals(status.loadState()) ? "not-found" : status.activeState();
+        states.put(status.name(), state);
       }
     }
   }
 
   @Override
   public String tryRestart(String unit) throws SystemdException {
-    return jobPath("try-restart", call("try-restart", manager, "TryRestartUnit", unit, "replace"));
+    return Calls.path(
+        "try-restart", call("try-restart", Calls.MANAGER, "TryRestartUnit", "ss", unit, "replace"));
   }
 
   @Override
   public String reloadOrTryRestart(String unit) throws SystemdException {
-    return jobPath(
+    return Calls.path(
         "reload-or-try-restart",
-        call("reload-or-try-restart", manager, "ReloadOrTryRestartUnit", unit, "replace"));
+        call(
+            "reload-or-try-restart",
+            Calls.MANAGER,
+            "ReloadOrTryRestartUnit",
+            "ss",
+            unit,
+            "replace"));
   }
 
   @Override
   public Optional<List<String>> enqueueMarkedJobs() throws SystemdException {
     Object jobs;
     try {
-      jobs = call("enqueue-marked", manager, "EnqueueMarkedJobs");
+      jobs = call("enqueue-marked", Calls.MANAGER, "EnqueueMarkedJobs", null);
     } catch (SystemdException e) {
       // systemd before 250 has no markers; nothing was marked there, so nothing is missed.
       if (e.getMessage().contains("UnknownMethod") || e.getMessage().contains("Unknown method")) {
@@ -199,10 +208,8 @@ final class DBusUserManager implements UserManager {
       throw e;
     }
     List<String> paths = new ArrayList<>();
-    if (jobs instanceof List<?> list) {
-      for (Object job : list) {
-        paths.add(job instanceof DBusPath path ? path.getPath() : String.valueOf(job));
-      }
+    for (Object job : Calls.list(jobs)) {
+      paths.add(job instanceof DBusPath path ? path.getPath() : String.valueOf(job));
     }
     return Optional.of(paths);
   }
@@ -232,35 +239,24 @@ final class DBusUserManager implements UserManager {
     }
   }
 
-  private static String jobPath(String step, Object reply) throws SystemdException {
-    if (reply instanceof DBusPath path) {
-      return path.getPath();
+  private MethodCall send(String iface, String member, String signature, Object... args)
+      throws SystemdException {
+    try {
+      return Calls.send(connection, null, Calls.PATH, iface, member, signature, args);
+    } catch (DBusException | RuntimeException e) {
+      throw SystemdException.failed("connect", "cannot send " + member + ": " + e.getMessage());
     }
-    throw SystemdException.failed(step, "unexpected reply " + reply);
   }
 
-  /** Calls a method and waits for its reply within the deadline. */
-  private Object call(String step, DBusInterface target, String method, Object... args)
+  /** Calls a manager method and waits for its reply within the deadline. */
+  private Object call(String step, String iface, String member, String signature, Object... args)
       throws SystemdException {
     if (disconnected.getCount() == 0) {
       throw SystemdException.failed(step, "the connection to the user manager is closed");
     }
-    DBusAsyncReply<?> reply = connection.callMethodAsync(target, method, args);
-    Message answer = reply.getCall().getReply(Math.max(1, deadline.remainingMillis()));
-    if (answer == null) {
-      throw SystemdException.timeout(step, method + " got no reply within the deadline");
-    }
-    if (answer instanceof Error error) {
-      // The D-Bus error name (org.freedesktop.systemd1.NoSuchUnit…) tells a human what happened.
-      throw SystemdException.failed(step, error.getName() + ": " + error.getException().getMessage());
-    }
-    try {
-      // No value (Reload, Reexecute) is a success with nothing to return.
-      return reply.hasReply() ? reply.getReply() : null;
-    } catch (DBusException | DBusExecutionException e) {
-      String name = e instanceof DBusExecutionException x && x.getType() != null ? x.getType() + ": " : "";
-      throw SystemdException.failed(step, name + e.getMessage());
-    }
+    MethodCall call = send(iface, member, signature, args);
+    // No value (Reload) is a success with nothing to return.
+    return Calls.value(step, member, call.getReply(Math.max(1, deadline.remainingMillis())));
   }
 
   @Override

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.systemd;
 
-import java.util.List;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.annotations.DBusInterfaceName;
 import org.freedesktop.dbus.exceptions.DBusException;
@@ -9,28 +8,12 @@ import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.freedesktop.dbus.messages.DBusSignal;
 import org.freedesktop.dbus.types.UInt32;
 
-/** The part of {@code org.freedesktop.systemd1.Manager} this tool calls, in PID 1 and user managers. */
-@DBusInterfaceName("org.freedesktop.systemd1.Manager")
+/**
+ * {@code org.freedesktop.systemd1.Manager}, as dbus-java needs it to deliver the one signal this
+ * tool reads. Methods are called with plain messages ({@link Calls}), so none are declared here.
+ */
+@DBusInterfaceName(Calls.MANAGER)
 public interface Manager1 extends DBusInterface {
-  String BUS_NAME = "org.freedesktop.systemd1";
-  String OBJECT_PATH = "/org/freedesktop/systemd1";
-  String INTERFACE = "org.freedesktop.systemd1.Manager";
-
-  List<UnitStatus> ListUnitsByPatterns(List<String> states, List<String> patterns);
-
-  List<UnitStatus> ListUnitsByNames(List<String> names);
-
-  DBusPath GetUnit(String name);
-
-  DBusPath TryRestartUnit(String name, String mode);
-
-  DBusPath ReloadOrTryRestartUnit(String name, String mode);
-
-  List<DBusPath> EnqueueMarkedJobs();
-
-  void Reexecute();
-
-  void Reload();
 
   /** Sent by the manager when a job finished; the only way to learn a job's result. */
   final class JobRemoved extends DBusSignal {

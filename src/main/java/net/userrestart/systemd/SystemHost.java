@@ -18,6 +18,7 @@ public final class SystemHost implements Host {
   private static final Path RUNTIME_ROOT = Path.of("/run/user");
 
   private final Map<String, String> environment;
+  private DBusSystemManager.Opening early;
 
   public SystemHost(Map<String, String> environment) {
     this.environment = Map.copyOf(environment);
@@ -66,7 +67,17 @@ public final class SystemHost implements Host {
 
   @Override
   public SystemManager systemManager(Duration timeout) throws SystemdException {
-    return DBusSystemManager.connect(timeout);
+    DBusSystemManager.Opening opening = early != null ? early : DBusSystemManager.start();
+    early = null;
+    return opening.await(timeout);
+  }
+
+  @Override
+  public void connectEarly() {
+    // Only where the command will get as far as asking: as root, on a running system.
+    if (early == null && isRoot() && offlineReason().isEmpty()) {
+      early = DBusSystemManager.start();
+    }
   }
 
   @Override

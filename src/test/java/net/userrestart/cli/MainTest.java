@@ -83,6 +83,18 @@ class MainTest {
   // ---- before anything is done ----
 
   @Test
+  void connectsToPid1EarlyOnlyForCommandsThatAskIt() {
+    assertTrue(Main.asksPid1(new String[] {"--all-users", "-q"}));
+    assertTrue(Main.asksPid1(new String[] {"--user", "4001", "--dry-run", "app.service"}));
+    assertTrue(Main.asksPid1(new String[] {"list", "--json"}));
+    assertFalse(Main.asksPid1(new String[] {}));
+    assertFalse(Main.asksPid1(new String[] {"mark", "app.service"}));
+    assertFalse(Main.asksPid1(new String[] {"sandbox", "--users", "3"}));
+    assertFalse(Main.asksPid1(new String[] {"--all-users", "--help"}));
+    assertFalse(Main.asksPid1(new String[] {"--version"}));
+  }
+
+  @Test
   void offlineIsOneLineOnStderrAndSuccess() throws Exception {
     touch("restart/app.service");
     host.offline = Optional.of("SYSTEMD_OFFLINE=1 is set");
