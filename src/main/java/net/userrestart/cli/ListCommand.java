@@ -148,10 +148,7 @@ final class ListCommand implements Callable<Integer> {
       out.println(outcomes.size() + (outcomes.size() == 1 ? " user manager listed." : " user managers listed."));
     }
     Set<Mark> all = new TreeSet<>(pending.global());
-    out.println(
-        all.isEmpty()
-            ? "No marks pending for every user."
-            : "Marked for every user: " + describe(all));
+    out.println("Marked for every user: " + (all.isEmpty() ? "nothing" : describe(all)));
     pending.perUser().forEach((uid, marks) -> out.println("Marked for UID " + uid + ": " + describe(marks)));
   }
 
