@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +20,7 @@ public final class SystemHost implements Host {
 
   private final Map<String, String> environment;
   private DBusSystemManager.Opening early;
+  private Passwd passwd;
 
   public SystemHost(Map<String, String> environment) {
     this.environment = Map.copyOf(environment);
@@ -87,10 +89,9 @@ public final class SystemHost implements Host {
 
   @Override
   public String userName(int uid) {
-    for (String[] entry : passwd()) {
-      if (entry[2].equals(Integer.toString(uid))) {
-        return entry[0];
-      }
+    String name = passwd().names().get(uid);
+    if (name != null) {
+      return name;
     }
     try {
       // Users from NSS (LDAP, systemd-homed…) are not in /etc/passwd; the JDK asks getpwuid().
@@ -103,19 +104,15 @@ public final class SystemHost implements Host {
 
   @Override
   public OptionalInt userId(String nameOrUid) {
-    if (nameOrUid.matches("\\d{1,10}")) {
+    if (!nameOrUid.isEmpty() && nameOrUid.length() <= 10 && isDigits(nameOrUid)) {
       try {
         return OptionalInt.of(Integer.parseInt(nameOrUid));
       } catch (NumberFormatException e) {
         return OptionalInt.empty();
       }
     }
-    for (String[] entry : passwd()) {
-      if (entry[0].equals(nameOrUid)) {
-        return OptionalInt.of(Integer.parseInt(entry[2]));
-      }
-    }
-    return getent(nameOrUid);
+    Integer uid = passwd().uids().get(nameOrUid);
+    return uid != null ? OptionalInt.of(uid) : getent(nameOrUid);
   }
 
   private static OptionalInt getent(String name) {
@@ -136,15 +133,48 @@ public final class SystemHost implements Host {
     return OptionalInt.empty();
   }
 
-  private static List<String[]> passwd() {
-    try {
-      return Files.readAllLines(Path.of("/etc/passwd"), StandardCharsets.UTF_8).stream()
-          .map(line -> line.split(":", -1))
-          .filter(f -> f.length >= 3 && f[2].matches("\\d+"))
-          .toList();
-    } catch (IOException e) {
-      return List.of();
+  /* Read once: a run looks up every active user, and there can be hundreds. */
+  private synchronized Passwd passwd() {
+    if (passwd == null) {
+      passwd = Passwd.read(Path.of("/etc/passwd"));
     }
+    return passwd;
+  }
+
+  /** The users of /etc/passwd, by UID and by name; the first entry wins, as with getpwuid(). */
+  private record Passwd(Map<Integer, String> names, Map<String, Integer> uids) {
+    static Passwd read(Path file) {
+      Map<Integer, String> names = new HashMap<>();
+      Map<String, Integer> uids = new HashMap<>();
+      List<String> lines;
+      try {
+        lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        lines = List.of();
+      }
+      for (String line : lines) {
+        String[] f = line.split(":", 4);
+        if (f.length >= 3 && !f[2].isEmpty() && f[2].length() <= 10 && isDigits(f[2])) {
+          try {
+            int uid = Integer.parseInt(f[2]);
+            names.putIfAbsent(uid, f[0]);
+            uids.putIfAbsent(f[0], uid);
+          } catch (NumberFormatException ignored) {
+            // Larger than any UID: not a user this tool can meet.
+          }
+        }
+      }
+      return new Passwd(names, uids);
+    }
+  }
+
+  private static boolean isDigits(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override
