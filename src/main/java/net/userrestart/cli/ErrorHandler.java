@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.UnmatchedArgumentException;
 
-/** Shows the message, not a stack trace; the stack trace only with -vv. */
-final class ErrorHandler implements IExecutionExceptionHandler {
+/**
+ * Shows the message, not a stack trace; the stack trace only with -vv. A bad command line gets
+ * one line naming what was wrong and where to look, as systemctl does, not the whole usage.
+ */
+final class ErrorHandler implements IExecutionExceptionHandler, IParameterExceptionHandler {
   private final boolean debug;
 
   ErrorHandler(boolean debug) {
@@ -26,5 +33,16 @@ final class ErrorHandler implements IExecutionExceptionHandler {
     }
     cl.getErr().flush();
     return ExitCodes.INTERNAL;
+  }
+
+  @Override
+  public int handleParseException(ParameterException e, String[] args) {
+    CommandLine cl = e.getCommandLine();
+    PrintWriter err = cl.getErr();
+    err.println("systemd-user-restart: " + e.getMessage());
+    UnmatchedArgumentException.printSuggestions(e, err);
+    err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
+    err.flush();
+    return ExitCodes.USAGE;
   }
 }

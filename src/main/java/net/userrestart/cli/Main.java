@@ -28,11 +28,12 @@ public final class Main {
 
   /** Runs one command line; what tests call. */
   static int run(Context context, PrintWriter out, PrintWriter err, String... args) {
-    boolean debug = debugRequested(args, context.env());
+    ErrorHandler errors = new ErrorHandler(debugRequested(args, context.env()));
     return commandLine(context)
         .setOut(out)
         .setErr(err)
-        .setExecutionExceptionHandler(new ErrorHandler(debug))
+        .setExecutionExceptionHandler(errors)
+        .setParameterExceptionHandler(errors)
         .execute(args);
   }
 

@@ -168,6 +168,18 @@ class MainTest {
   }
 
   @Test
+  void aBadCommandLineGetsOneLineNamingItAndAHintNotTheUsage() {
+    assertEquals(2, run("--all-users", "--timout", "3"));
+    assertTrue(errLines().get(0).contains("Unknown option: '--timout'"), err);
+    assertTrue(err.contains("--timeout"), err); // the suggestion
+    assertTrue(errLines().get(errLines().size() - 1).contains("--help' for more information"), err);
+    assertFalse(err.contains("Usage:"), err);
+    assertEquals(2, run("mark"));
+    assertEquals(2, errLines().size(), err);
+    assertTrue(err.contains("'systemd-user-restart mark --help'"), err);
+  }
+
+  @Test
   void pid1UnavailableIsExitSix() {
     host.pid1Error = new SystemdException(SystemdException.Kind.TIMEOUT, "list-users", "no answer");
     assertEquals(6, run("--all-users"));
