@@ -29,7 +29,7 @@ public final class Main {
   /** Runs one command line; what tests call. */
   static int run(Context context, PrintWriter out, PrintWriter err, String... args) {
     ErrorHandler errors = new ErrorHandler(debugRequested(args, context.env()));
-    return commandLine(context)
+    return commandLine(context, mentionsSubcommandOrHelp(args))
         .setOut(out)
         .setErr(err)
         .setExecutionExceptionHandler(errors)
@@ -39,12 +39,39 @@ public final class Main {
 
   /** The command tree; also what the man page and completion generators read. */
   static CommandLine commandLine(Context context) {
+    return commandLine(context, true);
+  }
+
+  /*
+   * Without the subcommands when the command line names none and asks for no help: their models
+   * cost about 10 ms to build, which the most frequent run, rpm's trigger, need not pay.
+   */
+  private static CommandLine commandLine(Context context, boolean subcommands) {
     CommandLine cl = new CommandLine(new RestartCommand(context));
-    cl.addSubcommand("mark", new MarkCommand(context));
-    cl.addSubcommand("list", new ListCommand(context));
-    cl.addSubcommand("sandbox", new SandboxCommand(context));
+    if (subcommands) {
+      cl.addSubcommand("mark", new MarkCommand(context));
+      cl.addSubcommand("list", new ListCommand(context));
+      cl.addSubcommand("sandbox", new SandboxCommand(context));
+    }
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     return cl;
+  }
+
+  static boolean mentionsSubcommandOrHelp(String[] args) {
+    for (String arg : args) {
+      switch (arg) {
+        case "mark", "list", "sandbox", "help", "--help" -> {
+          return true;
+        }
+        default -> {
+          // -h, alone or among other short options (-qh); a spurious match costs only time.
+          if (arg.startsWith("-") && !arg.startsWith("--") && arg.indexOf('h') > 0) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
   }
 
   /**

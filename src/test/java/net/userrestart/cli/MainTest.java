@@ -83,6 +83,17 @@ class MainTest {
   // ---- before anything is done ----
 
   @Test
+  void subcommandsAreBuiltOnlyWhenNamedOrForHelp() {
+    assertFalse(Main.mentionsSubcommandOrHelp(new String[] {"--all-users", "--quiet"}));
+    assertFalse(Main.mentionsSubcommandOrHelp(new String[] {"-qv", "--user", "dev", "app.service"}));
+    assertTrue(Main.mentionsSubcommandOrHelp(new String[] {"-q", "mark", "app.service"}));
+    assertTrue(Main.mentionsSubcommandOrHelp(new String[] {"--help"}));
+    assertTrue(Main.mentionsSubcommandOrHelp(new String[] {"-qh"}));
+    assertEquals(0, run("-qh"));
+    assertTrue(out.contains("Commands:") && out.contains("sandbox"), out);
+  }
+
+  @Test
   void connectsToPid1EarlyOnlyForCommandsThatAskIt() {
     assertTrue(Main.asksPid1(new String[] {"--all-users", "-q"}));
     assertTrue(Main.asksPid1(new String[] {"--user", "4001", "--dry-run", "app.service"}));
