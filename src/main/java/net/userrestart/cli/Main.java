@@ -3,7 +3,6 @@ package net.userrestart.cli;
 
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.Map;
 import net.userrestart.marks.MarkStore;
 import net.userrestart.systemd.SystemHost;
@@ -14,10 +13,12 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    quietLibraries(args, System.getenv());
     Map<String, String> env = System.getenv();
+    Preview preview = Preview.of(args);
+    quietLibraries(preview.debug(env));
     SystemHost host = new SystemHost(env);
-    if (asksPid1(args)) {
+    if (preview.asksPid1()) {
+      // Connecting meanwhile hides most of the time the command line takes to parse.
       host.connectEarly();
     }
     Context context = new Context(host, new MarkStore(MarkStore.DEFAULT_ROOT), env);
@@ -28,8 +29,9 @@ public final class Main {
 
   /** Runs one command line; what tests call. */
   static int run(Context context, PrintWriter out, PrintWriter err, String... args) {
-    ErrorHandler errors = new ErrorHandler(debugRequested(args, context.env()));
-    return commandLine(context, mentionsSubcommandOrHelp(args))
+    Preview preview = Preview.of(args);
+    ErrorHandler errors = new ErrorHandler(preview.debug(context.env()));
+    return commandLine(context, preview.needsSubcommands())
         .setOut(out)
         .setErr(err)
         .setExecutionExceptionHandler(errors)
@@ -57,54 +59,13 @@ public final class Main {
     return cl;
   }
 
-  static boolean mentionsSubcommandOrHelp(String[] args) {
-    for (String arg : args) {
-      switch (arg) {
-        case "mark", "list", "sandbox", "help", "--help" -> {
-          return true;
-        }
-        default -> {
-          // -h, alone or among other short options (-qh); a spurious match costs only time.
-          if (arg.startsWith("-") && !arg.startsWith("--") && arg.indexOf('h') > 0) {
-            return true;
-          }
-        }
-      }
-    }
-    return false;
-  }
-
-  /**
-   * Whether this command line asks PID 1 for the user managers first thing: the restart and list
-   * commands do, unless they only print help or the version. Connecting meanwhile hides most of
-   * the time the command line takes to parse.
-   */
-  static boolean asksPid1(String[] args) {
-    for (String arg : args) {
-      switch (arg) {
-        case "mark", "sandbox", "help", "-h", "--help", "-V", "--version" -> {
-          return false;
-        }
-        default -> {}
-      }
-    }
-    return args.length > 0;
-  }
-
-  /** -vv (or -v -v), or SYSTEMD_LOG_LEVEL=debug as for systemd's own tools. */
-  static boolean debugRequested(String[] args, Map<String, String> env) {
-    long v = Arrays.stream(args).filter(a -> a.equals("-v") || a.equals("--verbose")).count();
-    return v >= 2 || Arrays.asList(args).contains("-vv") || "debug".equals(env.get("SYSTEMD_LOG_LEVEL"));
-  }
-
   /*
    * dbus-java logs through slf4j at WARN when a peer disconnects, which a re-executing manager
    * always does. Those lines are noise to a user; show them only at debug level. slf4j-simple
    * reads its configuration once, from system properties, before the first logger exists.
    */
-  private static void quietLibraries(String[] args, Map<String, String> env) {
-    System.setProperty(
-        "org.slf4j.simpleLogger.defaultLogLevel", debugRequested(args, env) ? "debug" : "off");
+  private static void quietLibraries(boolean debug) {
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "off");
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
   }
 }

@@ -84,25 +84,30 @@ class MainTest {
 
   @Test
   void subcommandsAreBuiltOnlyWhenNamedOrForHelp() {
-    assertFalse(Main.mentionsSubcommandOrHelp(new String[] {"--all-users", "--quiet"}));
-    assertFalse(Main.mentionsSubcommandOrHelp(new String[] {"-qv", "--user", "dev", "app.service"}));
-    assertTrue(Main.mentionsSubcommandOrHelp(new String[] {"-q", "mark", "app.service"}));
-    assertTrue(Main.mentionsSubcommandOrHelp(new String[] {"--help"}));
-    assertTrue(Main.mentionsSubcommandOrHelp(new String[] {"-qh"}));
+    assertFalse(Preview.of(new String[] {"--all-users", "--quiet"}).needsSubcommands());
+    assertFalse(Preview.of(new String[] {"-qv", "--user", "dev", "app.service"}).needsSubcommands());
+    assertTrue(Preview.of(new String[] {"-q", "mark", "app.service"}).needsSubcommands());
+    assertTrue(Preview.of(new String[] {"--help"}).needsSubcommands());
+    assertTrue(Preview.of(new String[] {"-qh"}).needsSubcommands());
+    assertTrue(Preview.of(new String[] {"-v", "--all-users", "-v"}).debug(Map.of()));
+    assertTrue(Preview.of(new String[] {"-vv"}).debug(Map.of()));
+    assertFalse(Preview.of(new String[] {"-v"}).debug(Map.of()));
+    assertTrue(Preview.of(new String[] {"-v"}).debug(Map.of("SYSTEMD_LOG_LEVEL", "debug")));
     assertEquals(0, run("-qh"));
     assertTrue(out.contains("Commands:") && out.contains("sandbox"), out);
   }
 
   @Test
   void connectsToPid1EarlyOnlyForCommandsThatAskIt() {
-    assertTrue(Main.asksPid1(new String[] {"--all-users", "-q"}));
-    assertTrue(Main.asksPid1(new String[] {"--user", "4001", "--dry-run", "app.service"}));
-    assertTrue(Main.asksPid1(new String[] {"list", "--json"}));
-    assertFalse(Main.asksPid1(new String[] {}));
-    assertFalse(Main.asksPid1(new String[] {"mark", "app.service"}));
-    assertFalse(Main.asksPid1(new String[] {"sandbox", "--users", "3"}));
-    assertFalse(Main.asksPid1(new String[] {"--all-users", "--help"}));
-    assertFalse(Main.asksPid1(new String[] {"--version"}));
+    assertTrue(Preview.of(new String[] {"--all-users", "-q"}).asksPid1());
+    assertTrue(Preview.of(new String[] {"--user", "4001", "--dry-run", "app.service"}).asksPid1());
+    assertTrue(Preview.of(new String[] {"list", "--json"}).asksPid1());
+    assertFalse(Preview.of(new String[] {}).asksPid1());
+    assertFalse(Preview.of(new String[] {"mark", "app.service"}).asksPid1());
+    assertFalse(Preview.of(new String[] {"sandbox", "--users", "3"}).asksPid1());
+    assertFalse(Preview.of(new String[] {"--all-users", "--help"}).asksPid1());
+    assertFalse(Preview.of(new String[] {"--version"}).asksPid1());
+    assertFalse(Preview.of(new String[] {"-qV"}).asksPid1());
   }
 
   @Test
