@@ -246,7 +246,7 @@ final class RestartCommand implements Callable<Integer> {
         MarkStore.Claim claim = claims.get(o.user().uid());
         if (claim != null) {
           try {
-            claim.settle(settled(o, claim.marks()));
+            claim.settle(o.settled(claim.marks()));
           } catch (MarkStoreException e) {
             // The restart happened; the report must still be printed. At worst a mark is redone.
             log.error("user " + o.user().name() + " (" + o.user().uid() + "): " + e.getMessage());
@@ -274,23 +274,6 @@ final class RestartCommand implements Callable<Integer> {
       log.warning(who + Report.status(o) + " at " + Report.step(o) + ": " + Report.error(o)
           + "; its unfinished marks stay pending");
     }
-  }
-
-  /** The marks that can be forgotten: those whose every unit finished or had nothing to do. */
-  static Set<Mark> settled(Outcome o, Set<Mark> marks) {
-    if (o instanceof Outcome.Restarted) {
-      return marks;
-    }
-    return marks.stream()
-        .filter(
-            mark -> {
-              List<UnitResult> mine =
-                  o.units().stream()
-                      .filter(r -> r.unit().equals(mark.unit()) || UnitName.isInstanceOf(r.unit(), mark.unit()))
-                      .toList();
-              return !mine.isEmpty() && mine.stream().allMatch(UnitResult::settled);
-            })
-        .collect(Collectors.toSet());
   }
 
   static MarkStore.Pending read(MarkStore store, Log log) {

@@ -3,6 +3,9 @@ package net.userrestart.restart;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import net.userrestart.marks.Mark;
 
 /** How the work on one user manager ended. */
 public sealed interface Outcome
@@ -18,6 +21,20 @@ public sealed interface Outcome
 
   default boolean ok() {
     return this instanceof Restarted || this instanceof Planned || this instanceof Skipped;
+  }
+
+  /**
+   * Of the marks this user was worked on for, those that can be forgotten: every unit they stand
+   * for finished or had nothing to do. The others stay pending for the next run.
+   */
+  default Set<Mark> settled(Set<Mark> marks) {
+    return marks.stream()
+        .filter(
+            mark -> {
+              List<UnitResult> mine = units().stream().filter(r -> r.isFor(mark)).toList();
+              return !mine.isEmpty() && mine.stream().allMatch(UnitResult::settled);
+            })
+        .collect(Collectors.toSet());
   }
 
   /** The manager was acted on and every job finished as asked. */

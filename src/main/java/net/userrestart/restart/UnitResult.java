@@ -2,6 +2,8 @@
 package net.userrestart.restart;
 
 import java.util.Set;
+import net.userrestart.marks.Mark;
+import net.userrestart.systemd.UnitName;
 
 /**
  * What happened to one unit in one user manager.
@@ -24,5 +26,16 @@ public record UnitResult(String unit, String action, String result, String detai
   /** Whether this unit's mark can be forgotten: the job finished or there was nothing to do. */
   public boolean settled() {
     return !result.equals("unfinished") && !result.equals("error");
+  }
+
+  /** The action a mark asks for, as results name it. */
+  public static String actionFor(Mark mark) {
+    return mark.kind() == Mark.Kind.RELOAD ? "reload-or-try-restart" : "try-restart";
+  }
+
+  /** Whether this is a result for {@code mark}: its unit (or an instance of it), its action. */
+  public boolean isFor(Mark mark) {
+    return action.equals(actionFor(mark))
+        && (unit.equals(mark.unit()) || UnitName.isInstanceOf(unit, mark.unit()));
   }
 }

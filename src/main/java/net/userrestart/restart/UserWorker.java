@@ -32,6 +32,8 @@ public final class UserWorker {
     long start = System.nanoTime();
     Deadline deadline = Deadline.in(plan.timeout());
     List<UnitResult> results = new ArrayList<>();
+    // Jobs enqueued and not yet in results: reported as unfinished if a later step fails.
+    Map<String, UnitResult> jobs = new LinkedHashMap<>();
     String step = "connect";
     UserManager manager = null;
     try {
@@ -62,7 +64,6 @@ public final class UserWorker {
         return new Outcome.Planned(user, plan.action(), results, since(start));
       }
       step = "restart";
-      Map<String, UnitResult> jobs = new LinkedHashMap<>();
       for (Map.Entry<Mark, List<String>> e : running.entrySet()) {
         for (String unit : e.getValue()) {
           try {
@@ -103,6 +104,7 @@ public final class UserWorker {
                     r == null ? "unfinished" : r.result(),
                     ""));
           });
+      jobs.clear();
       if (results.stream().anyMatch(r -> r.result().equals("unfinished"))) {
         return new Outcome.TimedOut(user, step, "jobs did not finish within the deadline", results, since(start));
       }
@@ -111,6 +113,7 @@ public final class UserWorker {
       }
       return new Outcome.Failed(user, "restart", failures(results), results, since(start));
     } catch (SystemdException e) {
+      results.addAll(jobs.values());
       step = e.step();
       switch (e.kind()) {
         case REFUSED:
@@ -122,6 +125,7 @@ public final class UserWorker {
       }
     } catch (RuntimeException e) {
       // dbus-java can throw unchecked on hostile input; one user must not take down the run.
+      results.addAll(jobs.values());
       return new Outcome.Failed(user, step, "internal error: " + e, results, since(start));
     } finally {
       if (manager != null) {
@@ -155,6 +159,9 @@ public final class UserWorker {
       }
       if (!units.isEmpty()) {
         running.put(mark, units);
+      } else if (UnitName.isTemplate(mark.unit())) {
+        // No instance runs: nothing to do, which the report shows and which settles the mark.
+        results.add(new UnitResult(mark.unit(), action(mark), "inactive", ""));
       }
     }
     return running;
@@ -165,7 +172,7 @@ public final class UserWorker {
   }
 
   private static String action(Mark mark) {
-    return mark.kind() == Mark.Kind.RELOAD ? "reload-or-try-restart" : "try-restart";
+    return UnitResult.actionFor(mark);
   }
 
   private static String failures(List<UnitResult> results) {

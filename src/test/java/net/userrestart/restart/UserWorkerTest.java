@@ -68,6 +68,44 @@ class UserWorkerTest {
   }
 
   @Test
+  void aTemplateWithNoRunningInstanceIsReportedAndSettledEvenWhenAnotherUnitFails() {
+    fake.states.put("bad.service", "active");
+    fake.jobResults.put("bad.service", "failed");
+    Mark template = restart("app@.service");
+    Mark bad = restart("bad.service");
+    Outcome o = run(ManagerAction.NONE, template, bad);
+    assertInstanceOf(Outcome.Failed.class, o);
+    assertTrue(o.units().contains(new UnitResult("app@.service", "try-restart", "inactive", "")), o.units().toString());
+    // The template had nothing to do; the failed unit's mark is dropped too (a retry would not help).
+    assertEquals(Set.of(template, bad), o.settled(Set.of(template, bad)));
+  }
+
+  @Test
+  void jobsAlreadyEnqueuedStayInTheOutcomeWhenALaterStepTimesOut() {
+    fake.states.put("a.service", "active");
+    fake.states.put("b.service", "active");
+    fake.restartErrors.put("b.service", FakeConnector.timeout("restart", "no answer"));
+    Mark a = restart("a.service");
+    Mark b = restart("b.service");
+    Outcome o = run(ManagerAction.NONE, a, b);
+    assertInstanceOf(Outcome.TimedOut.class, o);
+    assertEquals(List.of(new UnitResult("a.service", "try-restart", "unfinished", "")), o.units());
+    assertEquals(Set.of(), o.settled(Set.of(a, b)));
+  }
+
+  @Test
+  void aResultSettlesOnlyTheMarkOfItsOwnKind() {
+    fake.states.put("app.service", "active");
+    Mark restartMark = restart("app.service");
+    Mark reloadMark = reload("app.service");
+    Outcome done =
+        new Outcome.Failed(
+            target(restartMark, reloadMark), "restart", "x",
+            List.of(new UnitResult("app.service", "try-restart", "done", "")), Duration.ZERO);
+    assertEquals(Set.of(restartMark), done.settled(Set.of(restartMark, reloadMark)));
+  }
+
+  @Test
   void reloadsInsteadOfReexecuting() {
     fake.states.put("app.service", "active");
     Outcome o = run(ManagerAction.RELOAD, restart("app.service"));
