@@ -25,10 +25,12 @@ final class Calls {
   private Calls() {}
 
   /**
-   * Sends a call to the manager object; the reply arrives on the returned call. The destination
-   * is null peer to peer, where there is no bus to route by name.
+   * Sends a call; the reply arrives on the returned call. The destination is null peer to peer,
+   * where there is no bus to route by name. dbus-java throws unchecked exceptions too (a
+   * connection the peer closed): every failure to send is a failure of {@code step}.
    */
   static MethodCall send(
+      String step,
       AbstractConnection connection,
       String destination,
       String path,
@@ -36,13 +38,18 @@ final class Calls {
       String member,
       String signature,
       Object... args)
-      throws DBusException {
-    MethodCall call =
-        connection
-            .getMessageFactory()
-            .createMethodCall(null, destination, path, iface, member, (byte) 0, signature, args);
-    connection.sendMessage(call);
-    return call;
+      throws SystemdException {
+    try {
+      MethodCall call =
+          connection
+              .getMessageFactory()
+              .createMethodCall(null, destination, path, iface, member, (byte) 0, signature, args);
+      connection.sendMessage(call);
+      return call;
+    } catch (DBusException | RuntimeException e) {
+      throw SystemdException.failed(
+          step, "cannot send " + member + ": " + DBusUserManagerConnector.rootCause(e));
+    }
   }
 
   /**

@@ -28,23 +28,23 @@ public final class DBusSystemManager implements SystemManager {
   private static final Pattern USER_MANAGER = Pattern.compile("user@(\\d+)\\.service");
   /** PID 1's own socket: root only, no bus daemon in between, no Hello, no name to resolve. */
   private static final Path PRIVATE_SOCKET = Path.of("/run/systemd/private");
-  /** The first wait for the first answer on the private socket; doubled on each retry. */
+  /** The first wait for an answer; doubled on each retry. */
   private static final long FIRST_CALL_WAIT_MILLIS = 25;
-
   /** Bounds the list made ahead, before the caller's own timeout is known. */
   private static final Duration AHEAD_TIMEOUT = Duration.ofSeconds(15);
 
   private final AbstractConnection connection;
-  private Duration timeout;
-  /* Over the bus, the broker has answered Hello already: no call can be lost. */
-  private boolean answered;
-  /* The user managers listed on the connecting thread, handed out by the first ask. */
-  private List<Integer> listedAhead;
+  /* Null peer to peer, where there is no bus to route by name. */
+  private final String destination;
+  private final Duration timeout;
+  /* The user managers listed on the connecting thread, or null when that failed. */
+  private final List<Integer> listedAhead;
 
-  private DBusSystemManager(AbstractConnection connection, Duration timeout) {
+  private DBusSystemManager(AbstractConnection connection, Duration timeout, List<Integer> ahead) {
     this.connection = connection;
+    this.destination = connection instanceof DirectConnection ? null : BUS_NAME;
     this.timeout = timeout;
-    this.answered = !(connection instanceof DirectConnection);
+    this.listedAhead = ahead;
   }
 
   /** Connects to PID 1, bounded by {@code timeout} (the handshake has no timeout of its own). */
@@ -58,62 +58,90 @@ public final class DBusSystemManager implements SystemManager {
    * what every caller asks first.
    */
   public static Opening start() {
-    FutureTask<DBusSystemManager> task = new FutureTask<>(DBusSystemManager::openAndList);
+    return start(PRIVATE_SOCKET);
+  }
+
+  /** {@link #start()} at another socket (tests); only PID 1's own falls back to the bus. */
+  static Opening start(Path socket) {
+    FutureTask<Ahead> task = new FutureTask<>(() -> openAndList(socket));
     Thread t = new Thread(task, "pid1-connect");
     t.setDaemon(true);
     t.start();
     return new Opening(task);
   }
 
+  /** What the connecting thread hands over. */
+  private record Ahead(AbstractConnection connection, List<Integer> listed) {}
+
   /** A connection to PID 1 on its way. */
   public static final class Opening {
-    private final FutureTask<DBusSystemManager> task;
+    private final FutureTask<Ahead> task;
 
-    private Opening(FutureTask<DBusSystemManager> task) {
+    private Opening(FutureTask<Ahead> task) {
       this.task = task;
     }
 
     /** Waits for the connection, at most {@code timeout} from now. */
     public DBusSystemManager await(Duration timeout) throws SystemdException {
       try {
-        DBusSystemManager pid1 = task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        pid1.timeout = timeout;
-        return pid1;
+        Ahead ahead = task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return new DBusSystemManager(ahead.connection(), timeout, ahead.listed());
       } catch (TimeoutException e) {
-        task.cancel(true);
+        // The thread stops at the interrupt and closes what it opened; if it has just finished,
+        // close its connection here.
+        if (!task.cancel(true)) {
+          try {
+            task.get().connection().disconnect();
+          } catch (ExecutionException | InterruptedException | RuntimeException ignored) {
+            // Nothing was opened, or it is being closed already.
+          }
+        }
         throw SystemdException.timeout(
-            "list-users", "PID 1 did not answer within " + timeout.toSeconds() + " s");
+            "list-users", "PID 1 did not answer within " + timeout.toMillis() + " ms");
       } catch (ExecutionException e) {
         throw SystemdException.failed(
             "list-users",
             "cannot connect to the system bus: " + DBusUserManagerConnector.rootCause(e));
       } catch (InterruptedException e) {
+        task.cancel(true);
         Thread.currentThread().interrupt();
         throw SystemdException.failed("list-users", "interrupted");
       }
     }
   }
 
-  private static DBusSystemManager openAndList() throws DBusException {
-    DBusSystemManager pid1 = new DBusSystemManager(open(), AHEAD_TIMEOUT);
+  private static Ahead openAndList(Path socket) throws DBusException, InterruptedException {
+    AbstractConnection connection = open(socket);
+    List<Integer> listed = null;
     try {
-      pid1.listedAhead = pid1.listUserManagers();
+      listed =
+          new DBusSystemManager(connection, AHEAD_TIMEOUT, null).listUserManagers();
     } catch (SystemdException e) {
       // Asked again when the caller asks, which reports the failure in the usual way.
     }
-    return pid1;
+    if (Thread.interrupted()) {
+      connection.disconnect();
+      throw new InterruptedException("given up on");
+    }
+    return new Ahead(connection, listed);
   }
 
-  private static AbstractConnection open() throws DBusException {
-    if (Files.isWritable(PRIVATE_SOCKET)) {
+  private static AbstractConnection open(Path socket) throws DBusException, InterruptedException {
+    if (!socket.equals(PRIVATE_SOCKET) || Files.isWritable(socket)) {
       try {
         return DBusUserManagerConnector.oneThreadEach(
-                DirectConnectionBuilder.forAddress("unix:path=" + PRIVATE_SOCKET))
+                DirectConnectionBuilder.forAddress("unix:path=" + socket))
             .transportConfig()
             .withTimeout(0)
             .back()
             .build();
       } catch (DBusException | RuntimeException e) {
+        if (Thread.interrupted()) {
+          throw new InterruptedException("given up on");
+        }
+        if (!socket.equals(PRIVATE_SOCKET)) {
+          throw e;
+        }
         // PID 1 too old or busy for its private socket: the bus below is the way systemctl falls
         // back to as well.
       }
@@ -123,9 +151,7 @@ public final class DBusSystemManager implements SystemManager {
 
   @Override
   public List<Integer> activeUserManagers() throws SystemdException {
-    List<Integer> listed = listedAhead;
-    listedAhead = null;
-    return listed != null ? listed : listUserManagers();
+    return listedAhead != null ? listedAhead : listUserManagers();
   }
 
   private List<Integer> listUserManagers() throws SystemdException {
@@ -165,31 +191,30 @@ public final class DBusSystemManager implements SystemManager {
 
   /**
    * Calls a read-only method and returns its reply. Peer to peer, the first call may be lost when
-   * it arrives in the same read as the SASL BEGIN (as with user managers): until a first answer
-   * came, the call is sent again, waiting longer each time.
+   * it arrives in the same read as the SASL BEGIN (as with user managers): while no answer came,
+   * the call is sent again, waiting longer each time. A duplicate read costs PID 1 nothing.
    */
   private Object call(String path, String iface, String member, String signature, Object... args)
       throws SystemdException {
-    String destination = connection instanceof DirectConnection ? null : BUS_NAME;
     long until = System.nanoTime() + timeout.toNanos();
-    long wait = answered ? timeout.toMillis() : FIRST_CALL_WAIT_MILLIS;
+    long wait = FIRST_CALL_WAIT_MILLIS;
     List<MethodCall> sent = new ArrayList<>();
-    try {
-      while (until - System.nanoTime() > 0) {
-        MethodCall call = Calls.send(connection, destination, path, iface, member, signature, args);
-        sent.add(call);
-        long left = (until - System.nanoTime()) / 1_000_000;
-        call.getReply(Math.max(1, Math.min(wait, left)));
-        for (MethodCall c : sent) {
-          if (c.hasReply()) {
-            answered = true;
-            return Calls.value("list-users", member, c.getReply());
-          }
-        }
-        wait *= 2;
+    while (until - System.nanoTime() > 0) {
+      if (Thread.currentThread().isInterrupted()) {
+        // dbus-java's getReply returns at once on an interrupted thread: stop, do not spin.
+        throw SystemdException.failed("list-users", "interrupted");
       }
-    } catch (DBusException e) {
-      throw SystemdException.failed("list-users", member + " failed: " + e.getMessage());
+      MethodCall call =
+          Calls.send("list-users", connection, destination, path, iface, member, signature, args);
+      sent.add(call);
+      long left = (until - System.nanoTime()) / 1_000_000;
+      call.getReply(Math.max(1, Math.min(wait, left)));
+      for (MethodCall c : sent) {
+        if (c.hasReply()) {
+          return Calls.value("list-users", member, c.getReply());
+        }
+      }
+      wait *= 2;
     }
     throw SystemdException.timeout("list-users", "PID 1 did not answer " + member);
   }

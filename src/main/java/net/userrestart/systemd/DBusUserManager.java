@@ -68,7 +68,7 @@ final class DBusUserManager implements UserManager {
     Duration wait = FIRST_CALL_WAIT;
     try {
       while (!deadline.expired()) {
-        sent.add(send(Calls.PROPERTIES, "Get", "ss", Calls.MANAGER, "Version"));
+        sent.add(send("connect", Calls.PROPERTIES, "Get", "ss", Calls.MANAGER, "Version"));
         long until = System.nanoTime() + deadline.cap(wait).toNanos();
         while (System.nanoTime() < until) {
           for (MethodCall call : sent) {
@@ -111,12 +111,17 @@ final class DBusUserManager implements UserManager {
     /* No reply comes: the manager drops the connection and serializes itself. The disconnect is
      * the answer; a reply can only be an error (permission, or not a manager at all). */
     try {
-      MethodCall reply = send(Calls.MANAGER, "Reexecute", null);
+      MethodCall reply = send("reexecute", Calls.MANAGER, "Reexecute", null);
       while (!deadline.expired()) {
         if (disconnected.await(Math.min(20, deadline.remainingMillis()), TimeUnit.MILLISECONDS)) {
           return;
         }
-        if (reply.hasReply() && connection.isConnected()) {
+        if (reply.hasReply()) {
+          // On a disconnect dbus-java fails pending calls with an error of its own, after it has
+          // released the latch: the latch tells a re-exec from a real answer.
+          if (disconnected.getCount() == 0) {
+            return;
+          }
           if (reply.getReply() instanceof Error error) {
             throw SystemdException.failed(
                 "reexecute",
@@ -128,6 +133,7 @@ final class DBusUserManager implements UserManager {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      throw SystemdException.failed("reexecute", "interrupted");
     } finally {
       close();
     }
@@ -239,13 +245,9 @@ final class DBusUserManager implements UserManager {
     }
   }
 
-  private MethodCall send(String iface, String member, String signature, Object... args)
+  private MethodCall send(String step, String iface, String member, String signature, Object... args)
       throws SystemdException {
-    try {
-      return Calls.send(connection, null, Calls.PATH, iface, member, signature, args);
-    } catch (DBusException | RuntimeException e) {
-      throw SystemdException.failed("connect", "cannot send " + member + ": " + e.getMessage());
-    }
+    return Calls.send(step, connection, null, Calls.PATH, iface, member, signature, args);
   }
 
   /** Calls a manager method and waits for its reply within the deadline. */
@@ -254,7 +256,7 @@ final class DBusUserManager implements UserManager {
     if (disconnected.getCount() == 0) {
       throw SystemdException.failed(step, "the connection to the user manager is closed");
     }
-    MethodCall call = send(iface, member, signature, args);
+    MethodCall call = send(step, iface, member, signature, args);
     // No value (Reload) is a success with nothing to return.
     return Calls.value(step, member, call.getReply(Math.max(1, deadline.remainingMillis())));
   }

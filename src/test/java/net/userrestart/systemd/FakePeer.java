@@ -111,6 +111,10 @@ final class FakePeer implements AutoCloseable {
     this.socket = socket;
   }
 
+  Path socket() {
+    return socket;
+  }
+
   FakePeer sasl(Sasl mode) {
     this.sasl = mode;
     return this;

@@ -14,7 +14,7 @@ public final class Threads {
     return name.startsWith("DBus")
         || name.startsWith("user-worker")
         || name.startsWith("connect-watchdog")
-        || name.startsWith("system-bus-connect");
+        || name.startsWith("pid1-connect");
   }
 
   /** Live threads of ours, by name. */

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.systemd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import net.userrestart.testutil.Threads;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** PID 1's side, against a fake peer standing in for its private socket. */
+class DBusSystemManagerTest {
+  @TempDir Path dir;
+  FakePeer peer;
+  List<String> threadsBefore;
+
+  @BeforeEach
+  void setUp() {
+    threadsBefore = Threads.live();
+    peer = new FakePeer(dir.resolve("private"));
+    peer.units.put("user@1000.service", "active");
+    peer.units.put("user@1001.service", "inactive");
+    peer.units.put("user@0.service", "active");
+    peer.units.put("user-runtime-dir@1000.service", "active");
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    peer.close();
+    assertEquals(List.of(), Threads.leakedSince(threadsBefore, 5000), "threads left behind");
+  }
+
+  @Test
+  void listsTheActiveUserManagersAskingAgainWhenTheFirstCallIsIgnored() throws Exception {
+    peer.ignoreFirstCalls(1).start();
+    try (DBusSystemManager pid1 = DBusSystemManager.start(peer.socket()).await(Duration.ofSeconds(5))) {
+      assertEquals(List.of(0, 1000), pid1.activeUserManagers());
+    }
+    assertTrue(peer.callsOf("ListUnitsByPatterns") >= 2, peer.calls().toString());
+  }
+
+  @Test
+  void givingUpStopsTheConnectingThreadAndItsCalls() throws Exception {
+    peer.on("ListUnitsByPatterns", (call, session) -> {}).start();
+    SystemdException e =
+        assertThrows(
+            SystemdException.class,
+            () -> DBusSystemManager.start(peer.socket()).await(Duration.ofMillis(300)));
+    assertEquals(SystemdException.Kind.TIMEOUT, e.kind());
+    assertTrue(e.getMessage().contains("300 ms"), e.getMessage());
+    // The thread is interrupted: it must close its connection, not keep asking.
+    assertEquals(List.of(), Threads.leakedSince(threadsBefore, 3000), "threads left behind");
+    long asked = peer.callsOf("ListUnitsByPatterns");
+    Threads.sleep(300);
+    assertEquals(asked, peer.callsOf("ListUnitsByPatterns"));
+    assertTrue(asked < 10, asked + " calls");
+  }
+
+  @Test
+  void aClosedConnectionIsAFailureNotAnUncheckedException() throws Exception {
+    peer.start();
+    try (DBusSystemManager pid1 = DBusSystemManager.start(peer.socket()).await(Duration.ofSeconds(5))) {
+      peer.close();
+      Threads.sleep(200);
+      SystemdException e = assertThrows(SystemdException.class, () -> pid1.managerPid(1000));
+      assertEquals("list-users", e.step());
+    }
+  }
+}
