@@ -147,7 +147,7 @@ final class ListCommand implements Callable<Integer> {
       out.println();
       out.println(outcomes.size() + (outcomes.size() == 1 ? " user manager listed." : " user managers listed."));
     }
-    Set<Mark> all = new TreeSet<>(pending.global());
+    Set<Mark> all = pending.global();
     out.println("Marked for every user: " + (all.isEmpty() ? "nothing" : describe(all)));
     pending.perUser().forEach((uid, marks) -> out.println("Marked for UID " + uid + ": " + describe(marks)));
   }

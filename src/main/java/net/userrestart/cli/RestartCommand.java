@@ -234,11 +234,12 @@ final class RestartCommand implements Callable<Integer> {
   private List<Outcome> restart(Request request, Map<Integer, String> active, Log log) {
     MarkStore store = context.marks();
     try (MarkStore.Lock lock = store.lock()) {
-      read(store, log); // only to warn about invalid marks
-      store.distribute(lock, active.keySet());
+      warnInvalid(log, store.distribute(lock, active.keySet()));
       Map<Integer, MarkStore.Claim> claims = new LinkedHashMap<>();
       for (int uid : Planner.chosen(request, active).keySet()) {
-        claims.put(uid, store.claim(lock, uid));
+        MarkStore.Claim claim = store.claim(lock, uid);
+        warnInvalid(log, claim.invalid());
+        claims.put(uid, claim);
       }
       Plan plan = Planner.plan(request, active, uid -> claims.get(uid).marks());
       List<Outcome> outcomes = run(plan, log);
@@ -279,12 +280,16 @@ final class RestartCommand implements Callable<Integer> {
   static MarkStore.Pending read(MarkStore store, Log log) {
     try {
       MarkStore.Pending pending = store.read();
-      for (String bad : pending.invalid()) {
-        log.warning("ignoring invalid mark " + Users.printable(bad));
-      }
+      warnInvalid(log, pending.invalid());
       return pending;
     } catch (MarkStoreException e) {
       throw new ExitException(ExitCodes.STORE, e.getMessage());
+    }
+  }
+
+  private static void warnInvalid(Log log, List<String> invalid) {
+    for (String bad : invalid) {
+      log.warning("ignoring invalid mark " + Users.printable(bad));
     }
   }
 }

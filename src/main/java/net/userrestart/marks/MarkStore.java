@@ -17,6 +17,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -65,13 +66,18 @@ public final class MarkStore {
     }
   }
 
-  /** Everything pending, without claiming anything: for {@code list} and {@code --dry-run}. */
+  /**
+   * Everything pending, without claiming anything: for {@code list} and {@code --dry-run}. Marks a
+   * dead run left claimed count: the next run takes them back.
+   */
   public Pending read() throws MarkStoreException {
     List<String> invalid = new ArrayList<>();
     Set<Mark> global = scan(root, invalid);
+    global.addAll(scan(root.resolve(CLAIMED), invalid));
     Map<Integer, Set<Mark>> perUser = new TreeMap<>();
     for (int uid : userIds(invalid)) {
       Set<Mark> marks = scan(userDir(uid), invalid);
+      marks.addAll(scan(userDir(uid).resolve(CLAIMED), invalid));
       if (!marks.isEmpty()) {
         perUser.put(uid, marks);
       }
@@ -126,14 +132,17 @@ public final class MarkStore {
   /**
    * Turns marks for every user into marks for each user whose manager is active now, and forgets
    * those of users whose manager is gone (it will start on the new files). Needs the lock.
+   * Returns what it found in the store that is not a mark, for a warning.
    */
-  public void distribute(Lock lock, Collection<Integer> activeUids) throws MarkStoreException {
+  public List<String> distribute(Lock lock, Collection<Integer> activeUids)
+      throws MarkStoreException {
     lock.check();
     List<String> invalid = new ArrayList<>();
     Set<Integer> active = new TreeSet<>(activeUids);
     try {
+      List<Integer> users = userIds(invalid);
       // A run that died between claiming and settling left marks in .claimed: take them back.
-      for (int uid : userIds(invalid)) {
+      for (int uid : users) {
         restoreClaimed(userDir(uid));
       }
       Path claimed = root.resolve(CLAIMED);
@@ -152,7 +161,7 @@ public final class MarkStore {
         }
         Files.deleteIfExists(fileOf(claimed, mark));
       }
-      for (int uid : userIds(invalid)) {
+      for (int uid : users) {
         if (!active.contains(uid)) {
           deleteTree(userDir(uid));
         }
@@ -160,6 +169,7 @@ public final class MarkStore {
     } catch (IOException e) {
       throw new MarkStoreException("cannot update the mark store " + root + ": " + e, false);
     }
+    return invalid;
   }
 
   /** Claims the marks pending for one user. Needs the lock. */
@@ -177,21 +187,28 @@ public final class MarkStore {
     } catch (IOException e) {
       throw new MarkStoreException("cannot claim marks in " + dir + ": " + e, false);
     }
-    return new Claim(dir, marks);
+    return new Claim(dir, marks, invalid);
   }
 
   /** The marks one run took for one user; settle them once the user's outcome is known. */
   public static final class Claim {
     private final Path dir;
     private final Set<Mark> marks;
+    private final List<String> invalid;
 
-    private Claim(Path dir, Set<Mark> marks) {
+    private Claim(Path dir, Set<Mark> marks, List<String> invalid) {
       this.dir = dir;
       this.marks = Set.copyOf(marks);
+      this.invalid = List.copyOf(invalid);
     }
 
     public Set<Mark> marks() {
       return marks;
+    }
+
+    /** What the user's folder held that is not a mark, for a warning. */
+    public List<String> invalid() {
+      return invalid;
     }
 
     /** Forgets the marks that were {@code done}; the others wait for the next run. */
@@ -240,11 +257,13 @@ public final class MarkStore {
     }
   }
 
-  /** What {@link #read()} found. */
+  /** What {@link #read()} found, in name and UID order. */
   public record Pending(Set<Mark> global, Map<Integer, Set<Mark>> perUser, List<String> invalid) {
     public Pending {
-      global = Set.copyOf(global);
-      perUser = Map.copyOf(perUser);
+      global = Collections.unmodifiableSortedSet(new TreeSet<>(global));
+      TreeMap<Integer, Set<Mark>> sorted = new TreeMap<>();
+      perUser.forEach((uid, marks) -> sorted.put(uid, Collections.unmodifiableSortedSet(new TreeSet<>(marks))));
+      perUser = Collections.unmodifiableSortedMap(sorted);
       invalid = List.copyOf(invalid);
     }
 

@@ -338,6 +338,29 @@ class MarkStoreTest {
         files());
   }
 
+  @Test
+  void pendingMarksComeInNameAndUidOrder() throws Exception {
+    for (String unit : List.of("d.service", "b.service", "c.service", "a.service")) {
+      store.mark(restart(unit), OptionalInt.empty());
+    }
+    for (int uid : List.of(1002, 1000, 1001)) {
+      store.mark(restart("own.service"), OptionalInt.of(uid));
+    }
+    MarkStore.Pending pending = store.read();
+    assertEquals(
+        List.of("a.service", "b.service", "c.service", "d.service"),
+        pending.global().stream().map(Mark::unit).toList());
+    assertEquals(List.of(1000, 1001, 1002), List.copyOf(pending.perUser().keySet()));
+  }
+
+  @Test
+  void distributeReportsWhatIsNotAMarkOnce() throws Exception {
+    Files.createDirectories(root.resolve("user/007"));
+    try (MarkStore.Lock lock = store.lock()) {
+      assertEquals(1, store.distribute(lock, List.of(1000)).size());
+    }
+  }
+
   // ---- claim and settle ----
 
   @Test
@@ -348,8 +371,18 @@ class MarkStoreTest {
     try (MarkStore.Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, 1000);
       assertEquals(Set.of(restart("done.service"), reload("pending.service")), claim.marks());
-      // Claimed marks are out of the way of a new mark.
-      assertEquals(Map.of(1001, Set.of(restart("other.service"))), store.read().perUser());
+      // Claimed marks are out of the way of a new mark, and still show as pending.
+      assertEquals(
+          List.of(
+              "user/1000/.claimed/reload/pending.service",
+              "user/1000/.claimed/restart/done.service",
+              "user/1001/restart/other.service"),
+          files());
+      assertEquals(
+          Map.of(
+              1000, Set.of(restart("done.service"), reload("pending.service")),
+              1001, Set.of(restart("other.service"))),
+          store.read().perUser());
       claim.settle(Set.of(restart("done.service")));
     }
     assertEquals(List.of("user/1000/reload/pending.service", "user/1001/restart/other.service"), files());
