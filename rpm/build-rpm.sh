@@ -21,7 +21,6 @@ target=$src/target
 die() { echo "$0: $*" >&2; exit 1; }
 command -v rpmbuild >/dev/null || die "rpmbuild not found (install rpm-build, or rpm on Debian)"
 [ -f "$target/systemd-user-restart.jar" ] || die "missing $target/systemd-user-restart.jar: run mvn package"
-compgen -G "$target/lib/*.jar" >/dev/null || die "missing $target/lib/*.jar: run mvn package"
 [ -f "$src/bin/systemd-user-restart" ] || die "missing launcher $src/bin/systemd-user-restart"
 
 # Maven version -> RPM version: "-" is not allowed, "~" sorts a pre-release before the
@@ -46,20 +45,31 @@ trap 'rm -rf "$work"' EXIT
 stage=$work/stage/systemd-user-restart-$rpmversion
 mkdir -p "$stage/lib" "$stage/bin" "$work/SOURCES"
 cp "$target/systemd-user-restart.jar" "$stage/"
-cp "$target"/lib/*.jar "$stage/lib/"
+# Exactly the jars the manifest's Class-Path names: target/lib keeps jars of earlier builds.
+classpath=$(python3 - "$target/systemd-user-restart.jar" <<'PY'
+import sys, zipfile
+manifest = zipfile.ZipFile(sys.argv[1]).read("META-INF/MANIFEST.MF").decode()
+fields = manifest.replace("\r\n", "\n").replace("\n ", "").split("\n")
+print(" ".join(next((f.split(":", 1)[1] for f in fields if f.startswith("Class-Path:")), "").split()))
+PY
+) || die "cannot read the Class-Path of $target/systemd-user-restart.jar"
+[ -n "$classpath" ] || die "no Class-Path in $target/systemd-user-restart.jar"
+for entry in $classpath; do
+    [ -f "$target/$entry" ] || die "missing $target/$entry: run mvn package"
+    cp "$target/$entry" "$stage/lib/"
+done
 cp "$src/bin/systemd-user-restart" "$stage/bin/"
 cp "$here/macros.systemd-user-restart" "$here/macros.systemd-user-restart-systemd" "$stage/"
 cp "$src/LICENSE" "$stage/"
 cp "$src/README.md" "$stage/"
 cp "$here/README.md" "$stage/README.packagers.md"
 # Optional outputs of the Maven build, packaged when present.
-for f in "$target/systemd-user-restart.8" "$target/man/systemd-user-restart.8"; do
-    if [ -f "$f" ]; then cp "$f" "$stage/systemd-user-restart.8"; break; fi
-done
-for f in "$target/systemd-user-restart.bash" "$target/systemd-user-restart_completion" \
-         "$target/completion/systemd-user-restart"; do
-    if [ -f "$f" ]; then cp "$f" "$stage/systemd-user-restart.bash"; break; fi
-done
+if [ -f "$target/man/systemd-user-restart.8" ]; then
+    cp "$target/man/systemd-user-restart.8" "$stage/systemd-user-restart.8"
+fi
+if [ -f "$target/completion/systemd-user-restart" ]; then
+    cp "$target/completion/systemd-user-restart" "$stage/systemd-user-restart.bash"
+fi
 tar -C "$work/stage" --owner=0 --group=0 --numeric-owner \
     -czf "$work/SOURCES/systemd-user-restart-$rpmversion-bin.tar.gz" "systemd-user-restart-$rpmversion"
 

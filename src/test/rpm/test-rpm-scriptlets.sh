@@ -39,8 +39,14 @@ check() { # DESCRIPTION EXPECTED ACTUAL
 # triggers run against the stub.
 fake=$work/tree
 mkdir -p "$fake/target/lib" "$fake/bin"
-: > "$fake/target/systemd-user-restart.jar"
 : > "$fake/target/lib/placeholder.jar"
+: > "$fake/target/lib/left-from-an-earlier-build.jar"
+# build-rpm.sh packages the jars the manifest's Class-Path names, and only those.
+python3 - "$fake/target/systemd-user-restart.jar" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as jar:
+    jar.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nClass-Path: lib/placeholder.jar\r\n\r\n")
+PY
 cp "$repo/LICENSE" "$repo/README.md" "$repo/pom.xml" "$fake/"
 cat > "$fake/bin/systemd-user-restart" <<'STUB'
 #!/bin/sh
@@ -61,6 +67,8 @@ STUB
 SUR_SRCDIR=$fake "$repo/rpm/build-rpm.sh" "$work/rpms" >/dev/null
 tool=$(ls "$work"/rpms/systemd-user-restart-[0-9]*.noarch.rpm)
 t=$work/rpms
+check "only the jars the manifest names are packaged" \
+    "/usr/share/systemd-user-restart/lib/placeholder.jar" "$(rpm -qpl "$tool" | grep '/lib/.*\.jar$')"
 
 rpmflags=(--dbpath /var/lib/rpm)
 # Debian's rpm warns against installing packages unless told it is deliberate; only the
@@ -72,8 +80,9 @@ if rpm --help 2>/dev/null | grep -q -- --force-debian; then force=(--force-debia
 # Optional man page and completion are packaged when the Maven build made them.
 full=$work/tree-full
 cp -a "$fake" "$full"
-echo '.TH SYSTEMD-USER-RESTART 8' > "$full/target/systemd-user-restart.8"
-echo 'complete -F _sur systemd-user-restart' > "$full/target/systemd-user-restart.bash"
+mkdir -p "$full/target/man" "$full/target/completion"
+echo '.TH SYSTEMD-USER-RESTART 8' > "$full/target/man/systemd-user-restart.8"
+echo 'complete -F _sur systemd-user-restart' > "$full/target/completion/systemd-user-restart"
 SUR_SRCDIR=$full "$repo/rpm/build-rpm.sh" "$work/full" >/dev/null
 check "optional files packaged when present" \
     "/usr/share/bash-completion/completions/systemd-user-restart yes" \
