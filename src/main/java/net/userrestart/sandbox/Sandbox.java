@@ -246,7 +246,17 @@ public final class Sandbox implements AutoCloseable {
       return;
     }
     closed = true;
-    List<String> left = teardown();
+    // A test's timeout interrupts its thread, and try-with-resources closes on that thread: the
+    // waits of the teardown must not end at once, or cgroups are left behind.
+    boolean interrupted = Thread.interrupted();
+    List<String> left;
+    try {
+      left = teardown();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
     if (Thread.currentThread() != shutdownHook) {
       try {
         Runtime.getRuntime().removeShutdownHook(shutdownHook);

@@ -16,6 +16,12 @@ import java.util.function.Consumer;
  * packager's install-then-upgrade with real rpm, and what became of each user unit.
  */
 public final class Trial {
+  /**
+   * The rpm database, named: Fedora's default, where the README installs the tool; Debian's rpm
+   * would otherwise use /root/.rpmdb and not see it.
+   */
+  public static final String RPM_DB = "/var/lib/rpm";
+
   /** The demo's unit that gets marked, and one that does not. */
   public static final String DEMO_MARKED = "sur-demo.service";
 
@@ -84,7 +90,8 @@ public final class Trial {
    * units}) for every user, upgrades to the new packages, and reports each unit.
    */
   public Result upgrade(Path toolRpm, List<Path> oldRpms, List<Path> newRpms, List<String> units) {
-    List<String> opts = rpmOptions();
+    List<String> opts = new ArrayList<>(List.of("--dbpath", RPM_DB));
+    opts.addAll(installOptions(sandbox.exec(STEP, "rpm", "--help").stdout()));
     List<String> install = new ArrayList<>(List.of("rpm", "-i"));
     install.addAll(opts);
     if (toolRpm != null) {
@@ -129,10 +136,14 @@ public final class Trial {
     return sandbox.exec(STEP, argv.toArray(String[]::new));
   }
 
-  /* Debian's rpm wants --force-debian to install, Fedora's does not know the option. */
-  private List<String> rpmOptions() {
+  /**
+   * Options of rpm's install modes (-i, -U), given what {@code rpm --help} printed: no dependency
+   * checks (java-headless and /bin/sh are not in the rpm database), and for Debian's rpm the
+   * option that says installing is deliberate (Fedora's does not know it).
+   */
+  public static List<String> installOptions(String rpmHelp) {
     List<String> opts = new ArrayList<>(List.of("--nodeps"));
-    if (sandbox.exec(STEP, "rpm", "--help").stdout().contains("--force-debian")) {
+    if (rpmHelp.contains("--force-debian")) {
       opts.add("--force-debian");
     }
     return opts;

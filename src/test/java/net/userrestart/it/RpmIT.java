@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 import net.userrestart.sandbox.ExecResult;
 import net.userrestart.sandbox.SandboxSpec;
 import net.userrestart.sandbox.SandboxUser;
+import net.userrestart.sandbox.Trial;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -270,7 +271,7 @@ class RpmIT {
 
   /** rpm inside the sandbox, on its own root and database. */
   private static ExecResult rpm(ToolSandbox box, String... args) {
-    List<String> argv = new ArrayList<>(List.of("rpm", "--dbpath", "/var/lib/rpm"));
+    List<String> argv = new ArrayList<>(List.of("rpm", "--dbpath", Trial.RPM_DB));
     argv.addAll(List.of(args));
     return box.root(argv.toArray(String[]::new));
   }
@@ -390,7 +391,7 @@ class RpmIT {
 
   /** rpm --root on the host; requires exit 0, returns its output without Debian's banner. */
   private static String rootRpmOk(Path root, String... args) {
-    List<String> argv = new ArrayList<>(List.of("rpm", "--root", root.toString(), "--dbpath", "/var/lib/rpm"));
+    List<String> argv = new ArrayList<>(List.of("rpm", "--root", root.toString(), "--dbpath", Trial.RPM_DB));
     argv.addAll(List.of(args));
     RpmTools.HostResult r = RpmTools.host(Duration.ofMinutes(2), argv.toArray(String[]::new));
     assertEquals(0, r.exitCode(), () -> String.join(" ", argv) + ":\n" + r.output());

@@ -17,13 +17,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import net.userrestart.sandbox.Trial;
 import java.util.stream.Stream;
 
 /** Host side of the rpm tests: running host commands, rpm's options, the packages they install. */
 final class RpmTools {
   static final Duration BUILD = Duration.ofMinutes(5);
 
-  private static Boolean forceDebian;
+  private static String rpmHelp;
 
   private RpmTools() {}
 
@@ -77,19 +78,12 @@ final class RpmTools {
     assertTrue(r.ok(), "rpm and rpmbuild are needed (Debian: apt-get install rpm):\n" + r.output());
   }
 
-  /**
-   * Options of the install modes (-i, -U): no dependency checks (java-headless and /bin/sh are not
-   * in the rpm database), and on Debian's rpm the option that says installing is deliberate.
-   */
+  /** {@link Trial#installOptions} for this host's rpm. */
   static synchronized List<String> installOptions() {
-    if (forceDebian == null) {
-      forceDebian = host(Duration.ofSeconds(30), "rpm", "--help").output().contains("--force-debian");
+    if (rpmHelp == null) {
+      rpmHelp = host(Duration.ofSeconds(30), "rpm", "--help").output();
     }
-    List<String> options = new ArrayList<>(List.of("--nodeps"));
-    if (forceDebian) {
-      options.add("--force-debian");
-    }
-    return options;
+    return Trial.installOptions(rpmHelp);
   }
 
   /** rpm's output without the banner Debian's rpm prints on every install. */

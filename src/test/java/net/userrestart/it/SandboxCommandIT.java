@@ -52,8 +52,9 @@ class SandboxCommandIT {
     argv.addAll(List.of(args));
     Path out = Files.createTempFile("sur-sandbox", ".out");
     Path err = Files.createTempFile("sur-sandbox", ".err");
+    Process p = null;
     try {
-      Process p =
+      p =
           new ProcessBuilder(argv)
               .redirectOutput(out.toFile())
               .redirectError(err.toFile())
@@ -62,13 +63,28 @@ class SandboxCommandIT {
       assertTrue(p.waitFor(5, TimeUnit.MINUTES), "sandbox command did not finish");
       return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
     } finally {
+      stop(p);
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
     }
   }
 
+  /**
+   * Ends a sandbox command still running: SIGTERM first, so that it tears its sandbox down; a
+   * SIGKILL would leave that to the next boot.
+   */
+  private static void stop(Process p) throws InterruptedException {
+    if (p != null && p.isAlive()) {
+      p.destroy();
+      if (!p.waitFor(1, TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+      }
+    }
+  }
+
   private static void assertTornDown(Path cgroup, long initPid) {
     assertFalse(Files.exists(cgroup), "cgroup left: " + cgroup);
+    assertFalse(Files.exists(Path.of(cgroup + "-exec")), "cgroup left: " + cgroup + "-exec");
     assertFalse(ProcessHandle.of(initPid).isPresent(), "init left: " + initPid);
     try {
       assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains("sur-sandbox"), "mount left");
@@ -151,7 +167,7 @@ class SandboxCommandIT {
       assertTrue(p.waitFor(1, TimeUnit.MINUTES), "did not stop on SIGTERM");
       assertTornDown(kept.cgroup(), init);
     } finally {
-      p.destroyForcibly();
+      stop(p);
     }
   }
 }
