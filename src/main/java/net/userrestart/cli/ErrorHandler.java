@@ -24,6 +24,9 @@ final class ErrorHandler implements IExecutionExceptionHandler, IParameterExcept
   public int handleExecutionException(Exception e, CommandLine cl, ParseResult parsed) {
     if (e instanceof ExitException x) {
       cl.getErr().println("systemd-user-restart: " + x.getMessage());
+      if (x.code() == ExitCodes.USAGE) {
+        hint(cl);
+      }
       cl.getErr().flush();
       return x.code();
     }
@@ -41,8 +44,14 @@ final class ErrorHandler implements IExecutionExceptionHandler, IParameterExcept
     PrintWriter err = cl.getErr();
     err.println("systemd-user-restart: " + e.getMessage());
     UnmatchedArgumentException.printSuggestions(e, err);
-    err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
+    hint(cl);
     err.flush();
     return ExitCodes.USAGE;
+  }
+
+  /** Every usage error, found by picocli or by a command, ends with where to look. */
+  private static void hint(CommandLine cl) {
+    cl.getErr()
+        .println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
   }
 }

@@ -24,14 +24,13 @@ record Preview(String subcommand, boolean help, boolean version, int verbosity, 
         help = true;
       } else if (arg.equals("--version")) {
         version = true;
-      } else if (arg.equals("-v") || arg.equals("--verbose")) {
+      } else if (arg.equals("--verbose")) {
         verbosity++;
-      } else if (arg.equals("-vv")) {
-        verbosity += 2;
       } else if (arg.startsWith("-") && !arg.startsWith("--")) {
-        // Short options, alone or together (-qh).
+        // Short options, alone or together (-qh, -vv, -qvv).
         help |= arg.indexOf('h') > 0;
         version |= arg.indexOf('V') > 0;
+        verbosity += (int) arg.chars().filter(c -> c == 'v').count();
       }
     }
     return new Preview(subcommand, help, version, verbosity, args.length == 0);

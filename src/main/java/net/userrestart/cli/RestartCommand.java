@@ -147,7 +147,7 @@ final class RestartCommand implements Callable<Integer> {
   public Integer call() {
     if (selection == null) {
       throw new ExitException(
-          ExitCodes.USAGE, "say which users: --all-users, or --user NAME|UID (see --help)");
+          ExitCodes.USAGE, "say which users: --all-users, or --user NAME|UID");
     }
     Request request = request();
     Log log = output.log(spec.commandLine().getErr(), context.env());

@@ -31,7 +31,7 @@ final class Users {
   static Duration deadline(double seconds) {
     if (!(seconds > 0) || seconds > 86_400) {
       throw new ExitException(
-          ExitCodes.USAGE, "--timeout must be between 0 and 86400 seconds, not " + seconds);
+          ExitCodes.USAGE, "--timeout must be more than 0 and at most 86400 seconds, not " + seconds);
     }
     return Duration.ofMillis((long) (seconds * 1000));
   }

@@ -13,10 +13,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
 
 /** The real machine. */
 public final class SystemHost implements Host {
   private static final Path RUNTIME_ROOT = Path.of("/run/user");
+  private static final Duration GETENT_TIMEOUT = Duration.ofSeconds(5);
 
   private final Map<String, String> environment;
   private DBusSystemManager.Opening early;
@@ -104,25 +106,30 @@ public final class SystemHost implements Host {
 
   @Override
   public OptionalInt userId(String nameOrUid) {
-    if (!nameOrUid.isEmpty() && nameOrUid.length() <= 10 && isDigits(nameOrUid)) {
-      try {
-        return OptionalInt.of(Integer.parseInt(nameOrUid));
-      } catch (NumberFormatException e) {
-        return OptionalInt.empty();
-      }
+    if (isDigits(nameOrUid)) {
+      return uid(nameOrUid);
     }
     Integer uid = passwd().uids().get(nameOrUid);
     return uid != null ? OptionalInt.of(uid) : getent(nameOrUid);
   }
 
+  /* NSS (LDAP, sssd) can hang; this runs before any deadline, so it has one of its own. */
   private static OptionalInt getent(String name) {
     try {
-      Process p = new ProcessBuilder("getent", "passwd", "--", name).redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder("getent", "passwd", "--", name)
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (!p.waitFor(GETENT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        return OptionalInt.empty();
+      }
+      // One passwd line: it fits in the pipe, so waiting first cannot block the child.
       String line = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      if (p.waitFor() == 0) {
+      if (p.exitValue() == 0) {
         String[] fields = line.split(":");
-        if (fields.length > 2 && fields[2].matches("\\d+")) {
-          return OptionalInt.of(Integer.parseInt(fields[2]));
+        if (fields.length > 2) {
+          return uid(fields[2]);
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -154,21 +161,29 @@ public final class SystemHost implements Host {
       }
       for (String line : lines) {
         String[] f = line.split(":", 4);
-        if (f.length >= 3 && !f[2].isEmpty() && f[2].length() <= 10 && isDigits(f[2])) {
-          try {
-            int uid = Integer.parseInt(f[2]);
-            names.putIfAbsent(uid, f[0]);
-            uids.putIfAbsent(f[0], uid);
-          } catch (NumberFormatException ignored) {
-            // Larger than any UID: not a user this tool can meet.
-          }
+        OptionalInt uid = f.length >= 3 ? uid(f[2]) : OptionalInt.empty();
+        if (uid.isPresent()) {
+          names.putIfAbsent(uid.getAsInt(), f[0]);
+          uids.putIfAbsent(f[0], uid.getAsInt());
         }
       }
       return new Passwd(names, uids);
     }
   }
 
+  /** A UID written in decimal, or empty when {@code s} is none (or larger than any UID). */
+  private static OptionalInt uid(String s) {
+    if (!isDigits(s) || s.length() > 10) {
+      return OptionalInt.empty();
+    }
+    long value = Long.parseLong(s);
+    return value <= Integer.MAX_VALUE ? OptionalInt.of((int) value) : OptionalInt.empty();
+  }
+
   private static boolean isDigits(String s) {
+    if (s.isEmpty()) {
+      return false;
+    }
     for (int i = 0; i < s.length(); i++) {
       if (s.charAt(i) < '0' || s.charAt(i) > '9') {
         return false;

@@ -69,6 +69,12 @@ class MainTest {
     return err.lines().toList();
   }
 
+  /** A usage error is one line, then where to look: as with picocli's own errors. */
+  void assertUsageHint() {
+    assertEquals(2, errLines().size(), err);
+    assertEquals("Try 'systemd-user-restart --help' for more information.", errLines().get(1));
+  }
+
   void touch(String relative) throws IOException {
     Path file = root.resolve(relative);
     Files.createDirectories(file.getParent());
@@ -142,8 +148,8 @@ class MainTest {
   @Test
   void whichUsersMustBeSaid() {
     assertEquals(2, run());
-    assertTrue(err.contains("--all-users"), err);
-    assertEquals(1, errLines().size(), err);
+    assertTrue(errLines().get(0).contains("--all-users"), err);
+    assertUsageHint();
     assertEquals(2, run("app.service"));
   }
 
@@ -155,11 +161,11 @@ class MainTest {
   @Test
   void anInvalidUnitIsAUsageErrorNamingIt() throws Exception {
     assertEquals(2, run("--all-users", "../x"));
-    assertTrue(err.contains("'../x'"), err);
-    assertEquals(1, errLines().size(), err);
+    assertTrue(errLines().get(0).contains("'../x'"), err);
+    assertUsageHint();
     assertEquals(2, run("--all-users", "ok.service", "bad\nname.service"));
-    assertTrue(err.contains("bad\\x0aname.service"), err);
-    assertEquals(1, errLines().size(), err);
+    assertTrue(errLines().get(0).contains("bad\\x0aname.service"), err);
+    assertUsageHint();
     assertEquals(0, host.pid1Connects);
     assertEquals(List.of(), marks());
   }
@@ -174,11 +180,15 @@ class MainTest {
   @Test
   void badOptionValuesAreUsageErrors() {
     assertEquals(2, run("--all-users", "--no-reexec", "--reload"));
+    assertTrue(errLines().get(0).contains("exclude each other"), err);
     assertEquals(2, run("--all-users", "--timeout", "0"));
+    assertTrue(errLines().get(0).contains("--timeout must be more than 0"), err);
+    assertUsageHint();
     assertEquals(2, run("--all-users", "--timeout", "-1"));
     assertEquals(2, run("--all-users", "--timeout", "NaN"));
     assertEquals(2, run("--all-users", "--jobs", "0"));
     assertEquals(2, run("--all-users", "--jobs", "5000"));
+    assertTrue(errLines().get(0).contains("--jobs must be between 1 and 1024, not 5000"), err);
     assertEquals(2, run("--all-users", "--no-such-option"));
     assertEquals(0, host.pid1Connects);
   }
