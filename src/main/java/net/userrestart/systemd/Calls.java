@@ -61,7 +61,7 @@ final class Calls {
       throw SystemdException.timeout(step, member + " got no reply within the deadline");
     }
     if (reply instanceof Error error) {
-      throw SystemdException.failed(step, error.getName() + ": " + errorText(error));
+      throw SystemdException.errorReply(step, error.getName(), errorText(error));
     }
     Object[] values;
     try {

@@ -208,7 +208,7 @@ final class DBusUserManager implements UserManager {
       jobs = call("enqueue-marked", Calls.MANAGER, "EnqueueMarkedJobs", null);
     } catch (SystemdException e) {
       // systemd before 250 has no markers; nothing was marked there, so nothing is missed.
-      if (e.getMessage().contains("UnknownMethod") || e.getMessage().contains("Unknown method")) {
+      if ("org.freedesktop.DBus.Error.UnknownMethod".equals(e.dbusError())) {
         return Optional.empty();
       }
       throw e;

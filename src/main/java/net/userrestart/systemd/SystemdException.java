@@ -17,17 +17,18 @@ public final class SystemdException extends Exception {
 
   private final Kind kind;
   private final String step;
+  /* The D-Bus error name of the reply that caused this, or null. */
+  private final String dbusError;
 
   public SystemdException(Kind kind, String step, String message) {
-    super(message);
-    this.kind = kind;
-    this.step = step;
+    this(kind, step, message, (String) null);
   }
 
   public SystemdException(Kind kind, String step, String message, Throwable cause) {
     super(message, cause);
     this.kind = kind;
     this.step = step;
+    this.dbusError = null;
   }
 
   public Kind kind() {
@@ -37,6 +38,23 @@ public final class SystemdException extends Exception {
   /** What was being done: connect, reexecute, try-restart… */
   public String step() {
     return step;
+  }
+
+  /** The D-Bus name of the error the peer replied with (org.freedesktop.DBus.Error.…), or null. */
+  public String dbusError() {
+    return dbusError;
+  }
+
+  /** A failure because the peer replied with the D-Bus error {@code name}. */
+  static SystemdException errorReply(String step, String name, String text) {
+    return new SystemdException(Kind.FAILED, step, name + ": " + text, name);
+  }
+
+  private SystemdException(Kind kind, String step, String message, String dbusError) {
+    super(message);
+    this.kind = kind;
+    this.step = step;
+    this.dbusError = dbusError;
   }
 
   static SystemdException refused(String step, String message) {
