@@ -47,10 +47,6 @@ final class Users {
 
   /** The name with control characters shown as escapes, so an error line stays one line. */
   static String printable(String s) {
-    StringBuilder b = new StringBuilder();
-    for (char c : s.toCharArray()) {
-      b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
-    }
-    return b.toString();
+    return UnitName.printable(s, Integer.MAX_VALUE);
   }
 }

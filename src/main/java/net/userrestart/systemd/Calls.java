@@ -21,6 +21,8 @@ final class Calls {
   static final String PATH = "/org/freedesktop/systemd1";
   static final String MANAGER = "org.freedesktop.systemd1.Manager";
   static final String PROPERTIES = "org.freedesktop.DBus.Properties";
+  /** The most of a peer's text (an error message, a version) that reaches root's output. */
+  static final int MAX_TEXT = 300;
 
   private Calls() {}
 
@@ -61,7 +63,8 @@ final class Calls {
       throw SystemdException.timeout(step, member + " got no reply within the deadline");
     }
     if (reply instanceof Error error) {
-      throw SystemdException.errorReply(step, error.getName(), errorText(error));
+      throw SystemdException.errorReply(
+          step, UnitName.printable(String.valueOf(error.getName()), MAX_TEXT), errorText(error));
     }
     Object[] values;
     try {
@@ -79,7 +82,9 @@ final class Calls {
   static String errorText(Error error) {
     try {
       Object[] values = error.getParameters();
-      return values != null && values.length > 0 ? String.valueOf(values[0]) : "(no message)";
+      return values != null && values.length > 0
+          ? UnitName.printable(String.valueOf(values[0]), MAX_TEXT)
+          : "(no message)";
     } catch (DBusException | RuntimeException e) {
       return "(unreadable message)";
     }
@@ -101,13 +106,17 @@ final class Calls {
     return value instanceof Object[] a ? Arrays.asList(a) : List.of();
   }
 
-  /** The rows of a ListUnits* reply, {@code a(ssssssouso)}; malformed rows are left out. */
+  /**
+   * The rows of a ListUnits* reply, {@code a(ssssssouso)}; malformed rows, and names that are no
+   * unit names, are left out.
+   */
   static List<UnitStatus> units(Object value) {
     List<UnitStatus> rows = new ArrayList<>();
     for (Object row : list(value)) {
       if (row instanceof Object[] f
           && f.length >= 4
           && f[0] instanceof String name
+          && UnitName.problem(name) == null
           && f[2] instanceof String loadState
           && f[3] instanceof String activeState) {
         rows.add(new UnitStatus(name, loadState, activeState));

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,12 +28,19 @@ final class DBusUserManager implements UserManager {
    */
   private static final Duration FIRST_CALL_WAIT = Duration.ofMillis(25);
   /* A hostile peer can flood JobRemoved signals; remember a bounded number. */
-  private static final int MAX_REMEMBERED_JOBS = 65_536;
+  private static final int MAX_REMEMBERED_JOBS = 1024;
 
   private final DirectConnection connection;
   private final Deadline deadline;
   private final CountDownLatch disconnected;
-  private final Map<String, JobResult> finished = new HashMap<>();
+  /* Jobs that finished, by path, the newest kept when a flood of signals overflows it. */
+  private final Map<String, JobResult> finished =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, JobResult> eldest) {
+          return size() > MAX_REMEMBERED_JOBS;
+        }
+      };
   private AutoCloseable jobHandler;
   private String version = "";
 
@@ -51,11 +59,13 @@ final class DBusUserManager implements UserManager {
   }
 
   private void onJobRemoved(Manager1.JobRemoved signal) {
+    // What is kept reaches the report: a unit name and a result word, nothing else.
+    if (UnitName.problem(signal.unit()) != null || !signal.result().matches("[a-z-]{1,32}")) {
+      return;
+    }
     synchronized (finished) {
-      if (finished.size() < MAX_REMEMBERED_JOBS) {
-        finished.put(signal.job(), new JobResult(signal.unit(), signal.result()));
-        finished.notifyAll();
-      }
+      finished.put(signal.job(), new JobResult(signal.unit(), signal.result()));
+      finished.notifyAll();
     }
   }
 
@@ -73,7 +83,8 @@ final class DBusUserManager implements UserManager {
         while (System.nanoTime() < until) {
           for (MethodCall call : sent) {
             if (call.hasReply()) {
-              version = String.valueOf(firstAnswer(call.getReply()));
+              version =
+                  UnitName.printable(String.valueOf(firstAnswer(call.getReply())), Calls.MAX_TEXT);
               return;
             }
           }

@@ -128,7 +128,9 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
     try {
       peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
     } catch (IOException | RuntimeException e) {
-      throw SystemdException.refused("connect", "cannot read peer credentials: " + e.getMessage());
+      // The kernel knows the peer of every connected socket: failing to read it means the peer
+      // has gone already. Not a refusal: the next attempt may find the manager back.
+      throw SystemdException.failed("connect", "cannot read peer credentials: " + rootCause(e));
     }
     if (!peer.equals(owner)) {
       throw SystemdException.refused(

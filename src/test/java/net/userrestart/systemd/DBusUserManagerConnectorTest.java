@@ -599,6 +599,25 @@ class DBusUserManagerConnectorTest {
   }
 
   @Test
+  void aPeersTextReachesTheReportAsOneLineOfBoundedLength() throws Exception {
+    peer.on("TryRestartUnit", (c, s) ->
+        s.error(c, "org.example.Evil", "line one\nforged line\u001b[31m" + "x".repeat(10_000))).start();
+    SystemdException e = afterConnect(m -> m.tryRestart("app.service")).systemd();
+    assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+    assertTrue(e.getMessage().contains("line one\\x0aforged line\\x1b[31m"), e.getMessage());
+    assertTrue(e.getMessage().length() < 400, e.getMessage().length() + " characters");
+  }
+
+  @Test
+  void unitRowsWhoseNameIsNoUnitNameAreLeftOut() throws Exception {
+    peer.units.put("app@one.service", "active");
+    peer.units.put("app@evil\nforged.service", "active");
+    peer.start();
+    Result<Map<String, String>> states = afterConnect(m -> m.activeStates(List.of("app@.service")));
+    assertEquals(Map.of("app@one.service", "active"), states.value());
+  }
+
+  @Test
   void aReplyOfTheWrongTypeFails() throws Exception {
     peer.on("TryRestartUnit", (c, s) -> s.reply(c, "s", "not a path")).start();
     Result<String> r = afterConnect(m -> m.tryRestart("app.service"));
