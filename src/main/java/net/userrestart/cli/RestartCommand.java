@@ -106,11 +106,23 @@ final class RestartCommand implements Callable<Integer> {
       description = "User units to try-restart too, besides the marked ones.")
   List<String> units = new ArrayList<>();
 
-  @Option(names = "--no-reexec", description = "Do not re-execute the user managers; restart units only.")
-  boolean noReexec;
+  @ArgGroup(exclusive = true, multiplicity = "0..1")
+  ManagerChoice manager;
 
-  @Option(names = "--reload", description = "Run daemon-reload in the user managers instead of re-executing them.")
-  boolean reload;
+  /** What to do to each manager first; by default, daemon-reexec. */
+  static final class ManagerChoice {
+    @Option(
+        names = "--no-reexec",
+        required = true,
+        description = "Do not re-execute the user managers; restart units only.")
+    boolean none;
+
+    @Option(
+        names = "--daemon-reload",
+        required = true,
+        description = "Run daemon-reload in the user managers instead of re-executing them.")
+    boolean reload;
+  }
 
   @Option(
       names = "--no-markers",
@@ -171,16 +183,15 @@ final class RestartCommand implements Callable<Integer> {
 
   private Request request() {
     Users.checkUnits(units);
-    if (noReexec && reload) {
-      throw new ExitException(ExitCodes.USAGE, "--no-reexec and --reload exclude each other");
-    }
     int cpus = context.host().cpus();
     int n = jobs == null ? 8 * cpus : jobs;
     if (n < 1 || n > 1024) {
       throw new ExitException(ExitCodes.USAGE, "--jobs must be between 1 and 1024, not " + n);
     }
     ManagerAction action =
-        noReexec ? ManagerAction.NONE : reload ? ManagerAction.RELOAD : ManagerAction.REEXECUTE;
+        manager == null
+            ? ManagerAction.REEXECUTE
+            : manager.none ? ManagerAction.NONE : ManagerAction.RELOAD;
     Optional<List<UserTarget>> users =
         selection.all ? Optional.empty() : Optional.of(Users.resolve(context.host(), selection.users));
     return new Request(

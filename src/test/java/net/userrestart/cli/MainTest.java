@@ -179,8 +179,9 @@ class MainTest {
 
   @Test
   void badOptionValuesAreUsageErrors() {
-    assertEquals(2, run("--all-users", "--no-reexec", "--reload"));
-    assertTrue(errLines().get(0).contains("exclude each other"), err);
+    assertEquals(2, run("--all-users", "--no-reexec", "--daemon-reload"));
+    assertTrue(errLines().get(0).contains("mutually exclusive"), err);
+    assertEquals(2, run("--all-users", "--reload"));
     assertEquals(2, run("--all-users", "--timeout", "0"));
     assertTrue(errLines().get(0).contains("--timeout must be more than 0"), err);
     assertUsageHint();

@@ -212,7 +212,7 @@ class RestartIT {
     box.toolOk("mark", "--reload", RELOADABLE);
     box.toolOk("mark", MARKED);
 
-    ExecResult run = box.toolOk("--user", u.name(), "--reload");
+    ExecResult run = box.toolOk("--user", u.name(), "--daemon-reload");
 
     assertTrue(run.stdout().contains("daemon-reload done"), run::toString);
     assertNotEquals(loaded, box.userManagerProperty(u, "UnitsLoadTimestampMonotonic"), "no daemon-reload");
