@@ -14,7 +14,8 @@ final class OutputOptions {
 
   @Option(
       names = {"-q", "--quiet"},
-      description = "Print only failures and warnings; no report for users that succeeded.")
+      description =
+          "Log only warnings and errors; the restart report leaves out the users that succeeded.")
   boolean quiet;
 
   @Option(
