@@ -64,19 +64,11 @@ class RestartIT {
     return ids;
   }
 
-  private Map<SandboxUser, String> generations() {
-    Map<SandboxUser, String> gens = new HashMap<>();
-    for (SandboxUser u : box.users()) {
-      gens.put(u, box.managerGeneration(u));
-    }
-    return gens;
-  }
-
   @Test
   void a_allUsersReexecutesAndRestartsOnlyMarkedUnits() {
     Map<SandboxUser, String> marked = identities(MARKED);
     Map<SandboxUser, String> kept = identities(KEPT);
-    Map<SandboxUser, String> gens = generations();
+    Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
     box.toolOk("mark", MARKED);
 
     ExecResult run = box.toolOk("--all-users", "--json");
@@ -86,10 +78,7 @@ class RestartIT {
       assertNotEquals(marked.get(u), box.identity(u, MARKED), u + ": marked unit not restarted");
       assertEquals("active", box.prop(u, MARKED, "ActiveState"));
       assertEquals(kept.get(u), box.identity(u, KEPT), u + ": unmarked unit was touched");
-      String gen = box.managerGeneration(u);
-      assertNotEquals(gens.get(u), gen, u + ": manager did not re-execute");
-      assertTrue(gen.contains("--deserialize"), gen);
-      assertEquals(gens.get(u).split("\\|")[0], gen.split("\\|")[0], "manager PID changed");
+      assertEquals(gens.get(u).reexecuted(), box.managerGeneration(u), u + ": not re-executed once, in place");
     }
     assertEquals("", box.root("ls", "-A", "/run/systemd-user-restart/restart").stdout().strip(), "marks not consumed");
   }
@@ -98,14 +87,14 @@ class RestartIT {
   void b_dryRunChangesNothing() {
     box.toolOk("mark", MARKED);
     Map<SandboxUser, String> marked = identities(MARKED);
-    Map<SandboxUser, String> gens = generations();
+    Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
 
     ExecResult run = box.toolOk("--all-users", "--dry-run");
 
     assertTrue(run.stdout().contains("Would daemon-reexec"), run::toString);
     assertTrue(run.stdout().contains(MARKED), run::toString);
     assertEquals(marked, identities(MARKED));
-    assertEquals(gens, generations());
+    assertEquals(gens, box.generations());
     assertTrue(box.root("test", "-e", "/run/systemd-user-restart/restart/" + MARKED).ok(), "dry run consumed the mark");
   }
 
@@ -113,7 +102,7 @@ class RestartIT {
   void c_oneUserOnly() {
     SandboxUser first = box.users().get(0);
     Map<SandboxUser, String> marked = identities(MARKED);
-    Map<SandboxUser, String> gens = generations();
+    Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
     box.toolOk("mark", MARKED);
 
     box.toolOk("--user", first.name());
@@ -121,7 +110,7 @@ class RestartIT {
     for (SandboxUser u : box.users()) {
       if (u.equals(first)) {
         assertNotEquals(marked.get(u), box.identity(u, MARKED));
-        assertNotEquals(gens.get(u), box.managerGeneration(u));
+        assertEquals(gens.get(u).reexecuted(), box.managerGeneration(u));
       } else {
         assertEquals(marked.get(u), box.identity(u, MARKED), u + " was touched");
         assertEquals(gens.get(u), box.managerGeneration(u), u + " was re-executed");
@@ -146,11 +135,21 @@ class RestartIT {
     String two = box.identity(u, "sur-tmpl@two.service");
     String kept = box.identity(u, KEPT);
     String demo = box.identity(u, MARKED);
+    String reloadable = box.identity(u, RELOADABLE);
+    Map<SandboxUser, String> othersMarked = identities(MARKED);
+    Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
     box.userctl(u, "set-property", KEPT, "Markers=+needs-restart");
     box.toolOk("mark", TEMPLATE);
 
     box.toolOk("--user", Integer.toString(u.uid()), "--no-reexec", MARKED);
 
+    assertEquals(gens, box.generations(), "--no-reexec re-executed or reloaded a manager");
+    assertEquals(reloadable, box.identity(u, RELOADABLE), "an unmarked unit was touched");
+    for (SandboxUser other : box.users()) {
+      if (!other.equals(u)) {
+        assertEquals(othersMarked.get(other), box.identity(other, MARKED), other + " was touched");
+      }
+    }
     assertNotEquals(one, box.identity(u, "sur-tmpl@one.service"), "template instance one");
     assertNotEquals(two, box.identity(u, "sur-tmpl@two.service"), "template instance two");
     assertNotEquals(kept, box.identity(u, KEPT), "unit marked with Markers= not restarted");
@@ -208,14 +207,14 @@ class RestartIT {
     SandboxUser u = box.users().get(0);
     String reloadable = box.identity(u, RELOADABLE);
     String demo = box.identity(u, MARKED);
-    String loaded = box.userManagerProperty(u, "UnitsLoadTimestampMonotonic");
+    ToolSandbox.Generation gen = box.managerGeneration(u);
     box.toolOk("mark", "--reload", RELOADABLE);
     box.toolOk("mark", MARKED);
 
     ExecResult run = box.toolOk("--user", u.name(), "--daemon-reload");
 
     assertTrue(run.stdout().contains("daemon-reload done"), run::toString);
-    assertNotEquals(loaded, box.userManagerProperty(u, "UnitsLoadTimestampMonotonic"), "no daemon-reload");
+    assertEquals(gen.reloaded(), box.managerGeneration(u), "not one daemon-reload, or a re-exec");
     assertEquals(reloadable, box.identity(u, RELOADABLE), "a unit marked for reload was restarted");
     assertEquals(
         "reloaded",

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,22 +115,38 @@ final class ToolSandbox implements AutoCloseable {
   }
 
   /**
-   * What changes when a manager re-executes (in place, same PID, with --deserialize on its command
-   * line, generators run again) or reloads (units loaded again): equal values mean neither.
+   * How often a user's manager has re-executed and reloaded, as it logged it ("Reexecuting.",
+   * "Reloading."), and its PID, which a re-exec keeps. Timestamps would not tell the two apart.
    */
-  String managerGeneration(SandboxUser u) {
-    long pid = managerPid(u);
-    String cmdline = root("sh", "-c", "tr '\\0' ' ' < /proc/" + pid + "/cmdline").stdout().strip();
-    String generators = userManagerProperty(u, "GeneratorsStartTimestampMonotonic");
-    String loaded = userManagerProperty(u, "UnitsLoadTimestampMonotonic");
-    return pid + "|" + cmdline + "|" + generators + "|" + loaded;
+  record Generation(long pid, int reexecs, int reloads) {
+    Generation reexecuted() {
+      return new Generation(pid, reexecs + 1, reloads);
+    }
+
+    Generation reloaded() {
+      return new Generation(pid, reexecs, reloads + 1);
+    }
   }
 
-  String userManagerProperty(SandboxUser u, String property) {
-    ExecResult r =
-        sandbox.execAsUser(u, RUN, "systemctl", "--user", "show", "-p", property, "--value");
-    assertEquals(0, r.exitCode(), r::toString);
-    return r.stdout().strip();
+  Generation managerGeneration(SandboxUser u) {
+    long pid = managerPid(u);
+    ExecResult log =
+        root("sh", "-c", "journalctl --sync && journalctl _PID=" + pid + " -o cat --no-pager");
+    assertEquals(0, log.exitCode(), log::toString);
+    List<String> lines = log.stdout().lines().toList();
+    return new Generation(
+        pid,
+        (int) lines.stream().filter("Reexecuting."::equals).count(),
+        (int) lines.stream().filter("Reloading."::equals).count());
+  }
+
+  /** {@link #managerGeneration} of every user. */
+  Map<SandboxUser, Generation> generations() {
+    Map<SandboxUser, Generation> all = new HashMap<>();
+    for (SandboxUser u : users()) {
+      all.put(u, managerGeneration(u));
+    }
+    return all;
   }
 
   @Override
