@@ -30,8 +30,8 @@ public final class Restarter {
   /** A worker's thread and when it started. */
   private record Running(Thread thread, long started) {}
 
-  /** A finished worker's outcome, or what ended its thread. */
-  private record Finished(UserTarget user, Outcome outcome, Throwable failure) {}
+  /** A finished worker's outcome, or what ended its thread; users go by their place in the plan. */
+  private record Finished(int index, Outcome outcome, Throwable failure) {}
 
   /** Runs every user of the plan; {@code finished} sees each outcome as soon as it is known. */
   public List<Outcome> run(Plan plan, Consumer<Outcome> finished) {
@@ -39,26 +39,32 @@ public final class Restarter {
     for (UserTarget absent : plan.absent()) {
       outcomes.add(new Outcome.Skipped(absent, "no active user manager"));
     }
-    Map<UserTarget, Outcome> done = new LinkedHashMap<>();
-    plan.users().forEach(u -> done.put(u, null));
-    Deque<UserTarget> queue = new ArrayDeque<>(plan.users());
-    Map<UserTarget, Running> running = new LinkedHashMap<>();
+    List<UserTarget> users = plan.users();
+    Outcome[] done = new Outcome[users.size()];
+    Deque<Integer> queue = new ArrayDeque<>();
+    for (int i = 0; i < users.size(); i++) {
+      queue.add(i);
+    }
+    Map<Integer, Running> running = new LinkedHashMap<>();
     BlockingQueue<Finished> results = new LinkedBlockingQueue<>();
     int jobs = Math.max(1, plan.jobs());
     long limit = plan.timeout().plus(MARGIN).toNanos();
     try {
       while (!queue.isEmpty() || !running.isEmpty()) {
         while (running.size() < jobs && !queue.isEmpty()) {
-          UserTarget user = queue.poll();
-          Thread t = new Thread(() -> results.add(work(plan, user)), "user-worker-" + user.uid());
+          int index = queue.poll();
+          UserTarget user = users.get(index);
+          Thread t =
+              new Thread(() -> results.add(work(plan, index, user)), "user-worker-" + user.uid());
           t.setDaemon(true);
-          running.put(user, new Running(t, System.nanoTime()));
+          running.put(index, new Running(t, System.nanoTime()));
           t.start();
         }
         Finished f = results.poll(nextCutOff(running, limit), TimeUnit.NANOSECONDS);
-        if (f != null && running.remove(f.user()) != null) {
-          Outcome o = f.outcome() != null ? f.outcome() : internal(f.user(), f.failure());
-          done.put(f.user(), o);
+        if (f != null && running.remove(f.index()) != null) {
+          Outcome o =
+              f.outcome() != null ? f.outcome() : internal(users.get(f.index()), f.failure());
+          done[f.index()] = o;
           finished.accept(o);
         }
         /* A worker is bounded by its own deadline; one that is not (a bug, a library stuck in a
@@ -71,8 +77,12 @@ public final class Restarter {
             it.remove();
             Outcome o =
                 new Outcome.TimedOut(
-                    e.getKey(), "run", "gave up waiting for this user", List.of(), Duration.ofNanos(now - e.getValue().started()));
-            done.put(e.getKey(), o);
+                    users.get(e.getKey()),
+                    "run",
+                    "gave up waiting for this user",
+                    List.of(),
+                    Duration.ofNanos(now - e.getValue().started()));
+            done[e.getKey()] = o;
             finished.accept(o);
           }
         }
@@ -80,22 +90,26 @@ public final class Restarter {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       running.values().forEach(r -> r.thread().interrupt());
-      done.replaceAll((u, o) -> o != null ? o : new Outcome.Failed(u, "run", "interrupted", List.of(), Duration.ZERO));
     }
-    outcomes.addAll(done.values());
+    for (int i = 0; i < done.length; i++) {
+      outcomes.add(
+          done[i] != null
+              ? done[i]
+              : new Outcome.Failed(users.get(i), "run", "interrupted", List.of(), Duration.ZERO));
+    }
     return outcomes;
   }
 
-  private Finished work(Plan plan, UserTarget user) {
+  private Finished work(Plan plan, int index, UserTarget user) {
     try {
-      return new Finished(user, worker.run(plan, user), null);
+      return new Finished(index, worker.run(plan, user), null);
     } catch (RuntimeException | Error e) {
       // A worker never throws by contract; should one, this user fails and the run goes on.
-      return new Finished(user, null, e);
+      return new Finished(index, null, e);
     }
   }
 
-  private static long nextCutOff(Map<UserTarget, Running> running, long limit) {
+  private static long nextCutOff(Map<Integer, Running> running, long limit) {
     long now = System.nanoTime();
     long next = limit;
     for (Running r : running.values()) {

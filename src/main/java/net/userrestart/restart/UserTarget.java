@@ -12,15 +12,4 @@ public record UserTarget(int uid, String name, Set<Mark> marks) {
     // Sorted: units are restarted and reported in name order, the same on every run.
     marks = Collections.unmodifiableSortedSet(new TreeSet<>(marks));
   }
-
-  // Written out for the reason given in Mark.
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof UserTarget t && uid == t.uid && name.equals(t.name) && marks.equals(t.marks);
-  }
-
-  @Override
-  public int hashCode() {
-    return 31 * (31 * uid + name.hashCode()) + marks.hashCode();
-  }
 }
