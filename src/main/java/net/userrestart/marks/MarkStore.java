@@ -119,10 +119,15 @@ public final class MarkStore {
                 + "; marks stay pending for it or the next run",
             true);
       }
-      channel.truncate(0);
-      channel.write(
-          ByteBuffer.wrap(
-              (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)));
+      try {
+        channel.truncate(0);
+        channel.write(
+            ByteBuffer.wrap(
+                (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)));
+      } catch (IOException | RuntimeException e) {
+        channel.close(); // and with it the lock
+        throw e;
+      }
       return new Lock(channel, lock);
     } catch (IOException e) {
       throw new MarkStoreException("cannot lock the mark store " + root + ": " + e, false);
@@ -249,10 +254,14 @@ public final class MarkStore {
     public void close() {
       try {
         channel.truncate(0);
-        lock.release();
-        channel.close();
       } catch (IOException ignored) {
-        // Closing the channel releases the lock whatever happened.
+        // The holder's PID stays in the file; the lock itself goes with the channel below.
+      } finally {
+        try {
+          channel.close();
+        } catch (IOException ignored) {
+          // Closed all the same: the descriptor is gone, and with it the lock.
+        }
       }
     }
   }
