@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import net.userrestart.log.Log;
@@ -23,13 +22,10 @@ import net.userrestart.restart.Outcome;
 import net.userrestart.restart.Plan;
 import net.userrestart.restart.Planner;
 import net.userrestart.restart.Request;
-import net.userrestart.restart.Restarter;
 import net.userrestart.restart.UnitResult;
-import net.userrestart.restart.UserWorker;
 import net.userrestart.systemd.Host;
 import net.userrestart.systemd.SystemManager;
 import net.userrestart.systemd.SystemdException;
-import net.userrestart.systemd.UserManagerConnector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -76,33 +72,32 @@ final class ListCommand implements Callable<Integer> {
   public Integer call() {
     Log log = output.log(spec.commandLine().getErr(), context.env());
     Host host = context.host();
-    Optional<String> offline = host.offlineReason();
-    if (offline.isPresent()) {
-      log.notice(offline.get() + ", no user managers.");
+    if (!Steps.online(host, log)) {
       return ExitCodes.OK;
-    }
-    if (!host.isRoot()) {
-      throw new ExitException(ExitCodes.NOT_PERMITTED, "must be run as root to reach the user managers");
     }
     Duration deadline = Users.deadline(timeout);
     Map<Integer, String> active;
     Map<Integer, Long> pids = new LinkedHashMap<>();
-    try (SystemManager pid1 = RestartCommand.connect(host, deadline)) {
-      active = RestartCommand.activeManagers(host, pid1);
+    try (SystemManager pid1 = Steps.connect(host, deadline)) {
+      active = Steps.activeManagers(host, pid1);
       for (int uid : active.keySet()) {
         pids.put(uid, pid1.managerPid(uid));
       }
     } catch (SystemdException e) {
-      throw new ExitException(ExitCodes.UNAVAILABLE, "cannot read the user managers' PIDs: " + e.getMessage());
+      throw Steps.unavailable(e);
     }
-    MarkStore.Pending pending = RestartCommand.read(context.marks(), log);
+    MarkStore.Pending pending = Steps.read(context.marks(), log);
     Request probe =
-        new Request(Optional.empty(), List.of(), ManagerAction.NONE, false, deadline, 8 * host.cpus(), true);
+        new Request(
+            Optional.empty(),
+            List.of(),
+            ManagerAction.NONE,
+            false,
+            deadline,
+            Steps.JOBS_PER_CPU * host.cpus(),
+            true);
     Plan plan = Planner.plan(probe, active, pending::forUser);
-    List<Outcome> outcomes;
-    try (UserManagerConnector connector = host.userManagers()) {
-      outcomes = new Restarter(new UserWorker(connector, log)).run(plan, o -> {});
-    }
+    List<Outcome> outcomes = Steps.run(host, plan, log, o -> {});
     PrintWriter out = spec.commandLine().getOut();
     if (output.json) {
       out.println(Json.write(json(outcomes, pids, pending)));

@@ -63,7 +63,7 @@ final class MarkCommand implements Callable<Integer> {
         context.marks().mark(new Mark(kind, unit), uid);
       }
     } catch (MarkStoreException e) {
-      throw new ExitException(ExitCodes.STORE, e.getMessage());
+      throw Steps.storeError(e);
     }
     return ExitCodes.OK;
   }

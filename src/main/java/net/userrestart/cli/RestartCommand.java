@@ -2,17 +2,13 @@
 package net.userrestart.cli;
 
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import net.userrestart.log.Log;
-import net.userrestart.marks.Mark;
 import net.userrestart.marks.MarkStore;
 import net.userrestart.marks.MarkStoreException;
 import net.userrestart.report.Report;
@@ -21,15 +17,9 @@ import net.userrestart.restart.Outcome;
 import net.userrestart.restart.Plan;
 import net.userrestart.restart.Planner;
 import net.userrestart.restart.Request;
-import net.userrestart.restart.Restarter;
-import net.userrestart.restart.UnitResult;
 import net.userrestart.restart.UserTarget;
-import net.userrestart.restart.UserWorker;
 import net.userrestart.systemd.Host;
 import net.userrestart.systemd.SystemManager;
-import net.userrestart.systemd.SystemdException;
-import net.userrestart.systemd.UnitName;
-import net.userrestart.systemd.UserManagerConnector;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -164,16 +154,13 @@ final class RestartCommand implements Callable<Integer> {
     Request request = request();
     Log log = output.log(spec.commandLine().getErr(), context.env());
     Host host = context.host();
-    Optional<String> offline = host.offlineReason();
-    if (offline.isPresent()) {
-      log.notice(offline.get() + ", nothing to do.");
+    if (!Steps.online(host, log)) {
       return ExitCodes.OK;
     }
-    if (!host.isRoot()) {
-      throw new ExitException(
-          ExitCodes.NOT_PERMITTED, "must be run as root: only root may reach every user's manager");
+    Map<Integer, String> active;
+    try (SystemManager pid1 = Steps.connect(host, request.timeout())) {
+      active = Steps.activeManagers(host, pid1);
     }
-    Map<Integer, String> active = activeManagers(host, request.timeout());
     List<Outcome> outcomes =
         request.dryRun() ? dryRun(request, active, log) : restart(request, active, log);
     PrintWriter out = spec.commandLine().getOut();
@@ -184,7 +171,7 @@ final class RestartCommand implements Callable<Integer> {
   private Request request() {
     Users.checkUnits(units);
     int cpus = context.host().cpus();
-    int n = jobs == null ? 8 * cpus : jobs;
+    int n = jobs == null ? Steps.JOBS_PER_CPU * cpus : jobs;
     if (n < 1 || n > 1024) {
       throw new ExitException(ExitCodes.USAGE, "--jobs must be between 1 and 1024, not " + n);
     }
@@ -204,40 +191,8 @@ final class RestartCommand implements Callable<Integer> {
         dryRun);
   }
 
-  static Map<Integer, String> activeManagers(Host host, Duration timeout) {
-    try (SystemManager pid1 = connect(host, timeout)) {
-      return activeManagers(host, pid1);
-    }
-  }
-
-  static SystemManager connect(Host host, Duration timeout) {
-    try {
-      return host.systemManager(timeout);
-    } catch (SystemdException e) {
-      throw unavailable(e);
-    }
-  }
-
-  /** The UIDs of the active user managers, in order, with their user names. */
-  static Map<Integer, String> activeManagers(Host host, SystemManager pid1) {
-    try {
-      Map<Integer, String> active = new LinkedHashMap<>();
-      for (int uid : pid1.activeUserManagers()) {
-        active.put(uid, host.userName(uid));
-      }
-      return active;
-    } catch (SystemdException e) {
-      throw unavailable(e);
-    }
-  }
-
-  private static ExitException unavailable(SystemdException e) {
-    return new ExitException(
-        ExitCodes.UNAVAILABLE, "cannot ask PID 1 for the user managers: " + e.getMessage());
-  }
-
   private List<Outcome> dryRun(Request request, Map<Integer, String> active, Log log) {
-    MarkStore.Pending pending = read(context.marks(), log);
+    MarkStore.Pending pending = Steps.read(context.marks(), log);
     Plan plan = Planner.plan(request, active, pending::forUser);
     return run(plan, log);
   }
@@ -245,11 +200,11 @@ final class RestartCommand implements Callable<Integer> {
   private List<Outcome> restart(Request request, Map<Integer, String> active, Log log) {
     MarkStore store = context.marks();
     try (MarkStore.Lock lock = store.lock()) {
-      warnInvalid(log, store.distribute(lock, active.keySet()));
+      Steps.warnInvalid(log, store.distribute(lock, active.keySet()));
       Map<Integer, MarkStore.Claim> claims = new LinkedHashMap<>();
       for (int uid : Planner.chosen(request, active).keySet()) {
         MarkStore.Claim claim = store.claim(lock, uid);
-        warnInvalid(log, claim.invalid());
+        Steps.warnInvalid(log, claim.invalid());
         claims.put(uid, claim);
       }
       Plan plan = Planner.plan(request, active, uid -> claims.get(uid).marks());
@@ -267,15 +222,12 @@ final class RestartCommand implements Callable<Integer> {
       }
       return outcomes;
     } catch (MarkStoreException e) {
-      throw new ExitException(e.busy() ? ExitCodes.BUSY : ExitCodes.STORE, e.getMessage());
+      throw Steps.storeError(e);
     }
   }
 
   private List<Outcome> run(Plan plan, Log log) {
-    try (UserManagerConnector connector = context.host().userManagers()) {
-      Restarter restarter = new Restarter(new UserWorker(connector, log));
-      return restarter.run(plan, o -> logOutcome(log, o));
-    }
+    return Steps.run(context.host(), plan, log, o -> logOutcome(log, o));
   }
 
   private static void logOutcome(Log log, Outcome o) {
@@ -285,22 +237,6 @@ final class RestartCommand implements Callable<Integer> {
     } else {
       log.warning(who + Report.status(o) + " at " + Report.step(o) + ": " + Report.error(o)
           + "; its unfinished marks stay pending");
-    }
-  }
-
-  static MarkStore.Pending read(MarkStore store, Log log) {
-    try {
-      MarkStore.Pending pending = store.read();
-      warnInvalid(log, pending.invalid());
-      return pending;
-    } catch (MarkStoreException e) {
-      throw new ExitException(ExitCodes.STORE, e.getMessage());
-    }
-  }
-
-  private static void warnInvalid(Log log, List<String> invalid) {
-    for (String bad : invalid) {
-      log.warning("ignoring invalid mark " + Users.printable(bad));
     }
   }
 }

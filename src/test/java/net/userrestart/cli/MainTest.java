@@ -20,7 +20,6 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import net.userrestart.marks.MarkStore;
 import net.userrestart.systemd.Host;
 import net.userrestart.systemd.SystemManager;

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.stream.Stream;
 import net.userrestart.marks.Mark.Kind;
 import net.userrestart.testutil.StoreFiles;
 import net.userrestart.testutil.LockHolder;
