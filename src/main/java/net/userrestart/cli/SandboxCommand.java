@@ -62,6 +62,9 @@ import picocli.CommandLine.Spec;
       "        --install foo-1.rpm --upgrade foo-2.rpm --expect-restart foo.service"
     })
 final class SandboxCommand implements Callable<Integer> {
+  /** Set by bin/systemd-user-restart to its own path. */
+  static final String LAUNCHER_VARIABLE = "SYSTEMD_USER_RESTART_LAUNCHER";
+
   private final Context context;
 
   @Spec CommandSpec spec;
@@ -136,8 +139,16 @@ final class SandboxCommand implements Callable<Integer> {
     for (Path bind : binds) {
       sandboxSpec = sandboxSpec.withBindReadOnly(bind);
     }
-    List<String> tool =
-        List.of(javaHome.resolve("bin/java").toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar.toString());
+    // The same launcher, with its JVM flags, and the same JVM; plain java -jar when not started
+    // through the launcher.
+    String launcher = context.env().get(LAUNCHER_VARIABLE);
+    List<String> tool;
+    if (launcher != null && Files.isExecutable(Path.of(launcher))) {
+      sandboxSpec = sandboxSpec.withBindReadOnly(Path.of(launcher).getParent());
+      tool = List.of("env", "JAVA_HOME=" + javaHome, launcher);
+    } else {
+      tool = List.of(javaHome.resolve("bin/java").toString(), "-jar", jar.toString());
+    }
     try (Sandbox sandbox = Sandbox.boot(sandboxSpec, line -> { err.println(line); err.flush(); })) {
       Trial trial = new Trial(sandbox, tool, line -> { err.println(line); err.flush(); });
       Trial.Result result =
