@@ -216,6 +216,8 @@ final class SandboxCommand implements Callable<Integer> {
       if (expectRestart.contains(c.unit())) {
         if (!c.restarted()) {
           failures.add(c.user().name() + ": " + c.unit() + " was not restarted");
+        } else if (c.newPid().equals("0")) {
+          failures.add(c.user().name() + ": " + c.unit() + " was restarted but is not running");
         } else if (!c.oldFilesInUse().isEmpty()) {
           failures.add(c.user().name() + ": " + c.unit() + " still uses " + String.join(", ", c.oldFilesInUse()));
         }
@@ -224,12 +226,18 @@ final class SandboxCommand implements Callable<Integer> {
         failures.add(c.user().name() + ": " + c.unit() + (c.restarted() ? " was restarted" : " is not running"));
       }
     }
-    for (String unit : expectRestart) {
+    for (String unit : union(expectRestart, expectKept)) {
       if (result.changes().stream().noneMatch(c -> c.unit().equals(unit))) {
         failures.add(unit + " was not watched: start it with --unit " + unit);
       }
     }
     return failures;
+  }
+
+  private static Set<String> union(List<String> a, List<String> b) {
+    Set<String> all = new LinkedHashSet<>(a);
+    all.addAll(b);
+    return all;
   }
 
   private void report(Trial.Result result, List<String> failures, boolean packages) {
