@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.cli;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import net.userrestart.marks.Mark;
 import net.userrestart.marks.MarkStoreException;
-import net.userrestart.systemd.Host;
+import net.userrestart.restart.UserTarget;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,8 +19,8 @@ import picocli.CommandLine.Parameters;
     versionProvider = Version.class,
     description = {
       "Mark user units to be try-restarted (or, with --reload, reload-or-try-restarted) in every"
-          + " user manager by the next run of systemd-user-restart, normally at the end of the rpm"
-          + " transaction.",
+          + " user manager (or, with --user, in those users') by the next run of"
+          + " systemd-user-restart, normally at the end of the rpm transaction.",
       "",
       "Package scriptlets do not need this command (it starts a JVM): the rpm macros write the"
           + " same empty file, /run/systemd-user-restart/restart/UNIT, with a shell redirection."
@@ -39,8 +40,8 @@ final class MarkCommand implements Callable<Integer> {
   @Option(
       names = {"-u", "--user"},
       paramLabel = "NAME|UID",
-      description = "Mark for this user's manager only.")
-  String user;
+      description = "Mark for this user's manager only; may be repeated, as for the main command.")
+  List<String> users = new ArrayList<>();
 
   @Parameters(paramLabel = "UNIT", arity = "1..*", description = "User units, e.g. app.service.")
   List<String> units;
@@ -52,15 +53,19 @@ final class MarkCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Users.checkUnits(units);
-    Host host = context.host();
-    OptionalInt uid = OptionalInt.empty();
-    if (user != null) {
-      uid = OptionalInt.of(Users.resolve(host, List.of(user)).get(0).uid());
+    List<OptionalInt> owners = new ArrayList<>();
+    if (users.isEmpty()) {
+      owners.add(OptionalInt.empty()); // every user
+    }
+    for (UserTarget user : Users.resolve(context.host(), users)) {
+      owners.add(OptionalInt.of(user.uid()));
     }
     Mark.Kind kind = reload ? Mark.Kind.RELOAD : Mark.Kind.RESTART;
     try {
-      for (String unit : units) {
-        context.marks().mark(new Mark(kind, unit), uid);
+      for (OptionalInt owner : owners) {
+        for (String unit : units) {
+          context.marks().mark(new Mark(kind, unit), owner);
+        }
       }
     } catch (MarkStoreException e) {
       throw Steps.storeError(e);

@@ -229,6 +229,7 @@ class MainTest {
     assertEquals(0, run("mark", "--reload", "web.service"));
     assertEquals(0, run("mark", "--user", "dev", "mine.service"));
     assertEquals(0, run("mark", "--user", "1001", "--reload", "his.service"));
+    assertEquals(0, run("mark", "--user", "1001", "--user", "1002", "both.service"));
     assertEquals(
         List.of(
             "reload/web.service",
@@ -236,7 +237,9 @@ class MainTest {
             "restart/foo.service",
             "restart/foo\\x2dbar.service",
             "user/1000/restart/mine.service",
-            "user/1001/reload/his.service"),
+            "user/1001/reload/his.service",
+            "user/1001/restart/both.service",
+            "user/1002/restart/both.service"),
         marks());
     assertEquals("", out + err);
   }
