@@ -50,7 +50,8 @@ public final class Trial {
     return units;
   }
 
-  private static String sleeper(String description) {
+  /** A user unit that runs until stopped, so that a restart shows as a new MainPID. */
+  public static String sleeper(String description) {
     return "[Unit]\nDescription=" + description + "\n[Service]\nExecStart=/bin/sleep infinity\n"
         + "[Install]\nWantedBy=default.target\n";
   }

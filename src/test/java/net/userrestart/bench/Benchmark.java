@@ -20,6 +20,7 @@ import net.userrestart.sandbox.ExecResult;
 import net.userrestart.sandbox.Sandbox;
 import net.userrestart.sandbox.SandboxSpec;
 import net.userrestart.sandbox.SandboxUser;
+import net.userrestart.sandbox.Trial;
 
 /**
  * Benchmark of issue 6, not a test: for each number of lingering users it boots a systemd sandbox
@@ -30,9 +31,7 @@ import net.userrestart.sandbox.SandboxUser;
  */
 public final class Benchmark {
   static final String UNIT = "sur-bench.service";
-  static final String UNIT_FILE =
-      "[Unit]\nDescription=benchmark sleeper\n[Service]\nExecStart=/bin/sleep infinity\n"
-          + "[Install]\nWantedBy=default.target\n";
+  static final String UNIT_FILE = Trial.sleeper("benchmark sleeper");
   static final String DIR = "/run/bench";
   static final Duration RUN_TIMEOUT = Duration.ofMinutes(5);
   /** Pause between runs, so work a manager does after a run ends is not counted in the next. */

@@ -12,6 +12,7 @@ import java.util.regex.Pattern;
 import net.userrestart.sandbox.ExecResult;
 import net.userrestart.sandbox.SandboxSpec;
 import net.userrestart.sandbox.SandboxUser;
+import net.userrestart.sandbox.Trial;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,7 +33,7 @@ class HostileIT {
 
   @BeforeAll
   static void boot() throws Exception {
-    box = ToolSandbox.boot(SandboxSpec.of(3).withUserUnit(UNIT, ToolSandbox.sleeper("demo")));
+    box = ToolSandbox.boot(SandboxSpec.of(3).withUserUnit(UNIT, Trial.sleeper("demo")));
     victim = box.users().get(0);
     other = box.users().get(1);
     bystander = box.users().get(2);

@@ -11,6 +11,7 @@ import java.util.Map;
 import net.userrestart.sandbox.ExecResult;
 import net.userrestart.sandbox.SandboxSpec;
 import net.userrestart.sandbox.SandboxUser;
+import net.userrestart.sandbox.Trial;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,9 +35,9 @@ class RestartIT {
     box =
         ToolSandbox.boot(
             SandboxSpec.of(3)
-                .withUserUnit(MARKED, ToolSandbox.sleeper("marked demo"))
-                .withUserUnit(KEPT, ToolSandbox.sleeper("never marked"))
-                .withUserUnit(TEMPLATE, ToolSandbox.sleeper("template %i"))
+                .withUserUnit(MARKED, Trial.sleeper("marked demo"))
+                .withUserUnit(KEPT, Trial.sleeper("never marked"))
+                .withUserUnit(TEMPLATE, Trial.sleeper("template %i"))
                 .withUserUnit(
                     RELOADABLE,
                     "[Service]\nExecStart=/bin/sleep infinity\n"

@@ -22,7 +22,6 @@ import net.userrestart.sandbox.SandboxSpec;
 import net.userrestart.sandbox.SandboxUser;
 import net.userrestart.sandbox.Trial;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Tag;
@@ -54,11 +53,7 @@ class RpmIT {
 
   @BeforeAll
   static void buildPackages() throws IOException {
-    Assumptions.assumeFalse(
-        Boolean.getBoolean("sandbox.skip"), "sandbox tests skipped (-Dsandbox.skip=true)");
-    assertTrue(
-        Files.exists(ToolSandbox.PROJECT.resolve("target/systemd-user-restart.jar")),
-        "run 'mvn package' (or verify) first: the tool's jar is missing");
+    ToolSandbox.requireSandbox();
     RpmTools.requireRpm();
     packages = RpmTools.Packages.build();
   }

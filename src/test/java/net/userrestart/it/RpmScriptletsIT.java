@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,8 +24,7 @@ class RpmScriptletsIT {
 
   @Test
   void scriptletAndTriggerChecksAllPass() {
-    Assumptions.assumeFalse(
-        Boolean.getBoolean("sandbox.skip"), "sandbox tests skipped (-Dsandbox.skip=true)");
+    ToolSandbox.requireSandbox();
     RpmTools.requireRpm();
 
     RpmTools.HostResult r = RpmTools.host(Duration.ofMinutes(8), "src/test/rpm/test-rpm-scriptlets.sh");

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -47,7 +46,7 @@ class SandboxCommandIT {
   }
 
   private static Run run(String... args) throws Exception {
-    Assumptions.assumeFalse(Boolean.getBoolean("sandbox.skip"), "sandbox tests skipped");
+    ToolSandbox.requireSandbox();
     List<String> argv = new ArrayList<>(List.of(ToolSandbox.TOOL, "sandbox"));
     argv.addAll(List.of(args));
     Path out = Files.createTempFile("sur-sandbox", ".out");
@@ -143,7 +142,7 @@ class SandboxCommandIT {
 
   @Test
   void keepThenSigtermTearsDown() throws Exception {
-    Assumptions.assumeFalse(Boolean.getBoolean("sandbox.skip"), "sandbox tests skipped");
+    ToolSandbox.requireSandbox();
     Process p =
         new ProcessBuilder(ToolSandbox.TOOL, "sandbox", "--users", "1", "--keep")
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)

@@ -31,21 +31,22 @@ final class ToolSandbox implements AutoCloseable {
     this.sandbox = sandbox;
   }
 
-  /** Boots, or fails loudly; skips only when told to with -Dsandbox.skip=true. */
-  static ToolSandbox boot(SandboxSpec spec) throws SandboxException {
+  /**
+   * Skips only when told to with -Dsandbox.skip=true; fails loudly when the tool is not built.
+   */
+  static void requireSandbox() {
     Assumptions.assumeFalse(
         Boolean.getBoolean("sandbox.skip"), "sandbox tests skipped (-Dsandbox.skip=true)");
     assertTrue(
         Files.exists(PROJECT.resolve("target/systemd-user-restart.jar")),
         "run 'mvn package' (or verify) first: the tool's jar is missing");
-    return new ToolSandbox(
-        Sandbox.boot(spec.withBindReadOnly(PROJECT), line -> System.err.println("sandbox: " + line)));
   }
 
-  /** A unit that runs until stopped, so that a restart shows as a new MainPID. */
-  static String sleeper(String description) {
-    return "[Unit]\nDescription=" + description + "\n[Service]\nExecStart=/bin/sleep infinity\n"
-        + "[Install]\nWantedBy=default.target\n";
+  /** Boots, or fails loudly; see {@link #requireSandbox}. */
+  static ToolSandbox boot(SandboxSpec spec) throws SandboxException {
+    requireSandbox();
+    return new ToolSandbox(
+        Sandbox.boot(spec.withBindReadOnly(PROJECT), line -> System.err.println("sandbox: " + line)));
   }
 
   List<SandboxUser> users() {

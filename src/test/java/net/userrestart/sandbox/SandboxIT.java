@@ -33,11 +33,7 @@ class SandboxIT {
   private static final Duration T = Duration.ofSeconds(30);
   private static final String DEMO = "sur-demo.service";
   private static final Pattern BOOTING = Pattern.compile("booting .* in cgroup (/\\S+)");
-  private static final String DEMO_UNIT =
-      "[Unit]\n"
-          + "Description=Demo unit of the sandbox test\n\n"
-          + "[Service]\n"
-          + "ExecStart=/bin/sleep infinity\n";
+  private static final String DEMO_UNIT = Trial.sleeper("Demo unit of the sandbox test");
 
   @BeforeAll
   static void skipWhenAsked() {
@@ -86,7 +82,7 @@ class SandboxIT {
       assertTrue(Files.isDirectory(cgroup), "sandbox cgroup exists while it runs");
       assertEquals(
           "systemd", sandbox.exec(T, "cat", "/proc/1/comm").orThrow("cat").stdout().strip());
-      assertEquals("systemd", ProcessHandle.of(initPid).map(h -> comm(h.pid())).orElse(""));
+      assertEquals("systemd", ProcessHandle.of(initPid).map(h -> HostProcesses.comm(h.pid())).orElse(""));
       assertEquals(
           List.of(new SandboxUser("sur-user1", 4001), new SandboxUser("sur-user2", 4002)),
           sandbox.users());
@@ -279,14 +275,6 @@ class SandboxIT {
 
   private static Set<String> mounts() throws IOException {
     return new HashSet<>(Files.readAllLines(Path.of("/proc/self/mountinfo")));
-  }
-
-  private static String comm(long pid) {
-    try {
-      return Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
-    } catch (IOException e) {
-      return "";
-    }
   }
 
   /** Boots a sandbox in a JVM of its own and waits to be killed; prints "up INIT_PID CGROUP". */
