@@ -242,12 +242,13 @@ final class HostCgroup {
     }
   }
 
-  private static void sleep(long millis) {
+  /** Sleeps; an interrupt ends the sandbox's work with a SandboxException. */
+  static void sleep(long millis) {
     try {
       Thread.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new SandboxException("interrupted while waiting for a cgroup", e);
+      throw new SandboxException("interrupted", e);
     }
   }
 

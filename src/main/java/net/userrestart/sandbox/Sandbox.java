@@ -338,7 +338,7 @@ public final class Sandbox implements AutoCloseable {
     while (!HostProcesses.comm(init.pid()).equals("systemd")) {
       checkInitAlive("before systemd started");
       deadline.check("the boot script did not exec systemd");
-      sleep(10);
+      HostCgroup.sleep(10);
     }
     mountNamespace = HostProcesses.namespace(init.pid(), "mnt");
     pidNamespace = HostProcesses.namespace(init.pid(), "pid");
@@ -353,7 +353,7 @@ public final class Sandbox implements AutoCloseable {
       }
       checkInitAlive("before forking init");
       deadline.check("unshare did not fork the init process");
-      sleep(5);
+      HostCgroup.sleep(5);
     }
   }
 
@@ -398,7 +398,7 @@ public final class Sandbox implements AutoCloseable {
       } catch (SandboxException e) {
         // A probe that overran the deadline: the next round reports what is missing.
         probeError = e.getMessage();
-        sleep(POLL_MILLIS);
+        HostCgroup.sleep(POLL_MILLIS);
         continue;
       }
       state = BootState.parse(r.stdout());
@@ -420,7 +420,7 @@ public final class Sandbox implements AutoCloseable {
         lastSummary = summary;
         lastReport = now;
       }
-      sleep(POLL_MILLIS);
+      HostCgroup.sleep(POLL_MILLIS);
     }
   }
 
@@ -535,7 +535,7 @@ public final class Sandbox implements AutoCloseable {
       if (pids.isEmpty() || System.nanoTime() - end > 0) {
         return pids;
       }
-      sleep(20);
+      HostCgroup.sleep(20);
     }
   }
 
@@ -574,15 +574,6 @@ public final class Sandbox implements AutoCloseable {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new SandboxException("cannot read resource " + name, e);
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new SandboxException("interrupted while booting the sandbox", e);
     }
   }
 

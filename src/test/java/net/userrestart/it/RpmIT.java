@@ -21,6 +21,7 @@ import net.userrestart.sandbox.ExecResult;
 import net.userrestart.sandbox.SandboxSpec;
 import net.userrestart.sandbox.SandboxUser;
 import net.userrestart.sandbox.Trial;
+import net.userrestart.testutil.Threads;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -301,7 +302,7 @@ class RpmIT {
             running,
             starts);
       }
-      sleep(50);
+      Threads.sleep(50);
     }
   }
 
@@ -341,15 +342,6 @@ class RpmIT {
     assertTrue(
         list.stdout().contains("\"marks\":{\"restart\":[],\"reload\":[],\"perUser\":{},\"invalid\":[]}"),
         () -> "the tool lists marks:\n" + list);
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 
   // --- On the host ----------------------------------------------------------------------------
