@@ -216,7 +216,7 @@ final class RestartCommand implements Callable<Integer> {
             claim.settle(o.settled(claim.marks()));
           } catch (MarkStoreException e) {
             // The restart happened; the report must still be printed. At worst a mark is redone.
-            log.error("user " + o.user().name() + " (" + o.user().uid() + "): " + e.getMessage());
+            log.error(o.user().label() + ": " + e.getMessage());
           }
         }
       }
@@ -231,7 +231,7 @@ final class RestartCommand implements Callable<Integer> {
   }
 
   private static void logOutcome(Log log, Outcome o) {
-    String who = "user " + o.user().name() + " (" + o.user().uid() + "): ";
+    String who = o.user().label() + ": ";
     if (o.ok()) {
       log.info(who + Report.status(o) + " in " + o.took().toMillis() + " ms");
     } else {

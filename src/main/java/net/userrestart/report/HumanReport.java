@@ -27,7 +27,7 @@ final class HumanReport implements Report {
       return;
     }
     for (Outcome o : shown) {
-      String who = "user " + o.user().name() + " (" + o.user().uid() + ")";
+      String who = o.user().label();
       if (o instanceof Outcome.Planned p) {
         String what = p.action() == ManagerAction.NONE ? "act on " + who : p.action().verb() + " " + who;
         out.println("Would " + what + (p.units().isEmpty() ? ", no marked unit is active" : ", then:"));

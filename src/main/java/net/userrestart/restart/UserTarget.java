@@ -12,4 +12,9 @@ public record UserTarget(int uid, String name, Set<Mark> marks) {
     // Sorted: units are restarted and reported in name order, the same on every run.
     marks = Collections.unmodifiableSortedSet(new TreeSet<>(marks));
   }
+
+  /** How logs and reports name this user: "user NAME (UID)". */
+  public String label() {
+    return "user " + name + " (" + uid + ")";
+  }
 }

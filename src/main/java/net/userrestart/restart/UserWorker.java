@@ -186,7 +186,7 @@ public final class UserWorker {
   }
 
   private static String who(UserTarget user) {
-    return "user " + user.name() + " (" + user.uid() + "): ";
+    return user.label() + ": ";
   }
 
   private static Duration since(long start) {
