@@ -9,6 +9,7 @@ import org.freedesktop.dbus.connections.AbstractConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.messages.Error;
 import org.freedesktop.dbus.messages.Message;
+import org.freedesktop.dbus.messages.MessageFactory;
 import org.freedesktop.dbus.messages.MethodCall;
 import org.freedesktop.dbus.types.Variant;
 
@@ -21,6 +22,7 @@ final class Calls {
   static final String PATH = "/org/freedesktop/systemd1";
   static final String MANAGER = "org.freedesktop.systemd1.Manager";
   static final String PROPERTIES = "org.freedesktop.DBus.Properties";
+
   /** The most of a peer's text (an error message, a version) that reaches root's output. */
   static final int MAX_TEXT = 300;
 
@@ -28,8 +30,8 @@ final class Calls {
 
   /**
    * Sends a call; the reply arrives on the returned call. The destination is null peer to peer,
-   * where there is no bus to route by name. dbus-java throws unchecked exceptions too (a
-   * connection the peer closed): every failure to send is a failure of {@code step}.
+   * where there is no bus to route by name. dbus-java throws unchecked exceptions too (a connection
+   * the peer closed): every failure to send is a failure of {@code step}.
    */
   static MethodCall send(
       String step,
@@ -41,13 +43,39 @@ final class Calls {
       String signature,
       Object... args)
       throws SystemdException {
+    MethodCall call =
+        methodCall(
+            step,
+            connection.getMessageFactory(),
+            destination,
+            path,
+            iface,
+            member,
+            signature,
+            args);
     try {
-      MethodCall call =
-          connection
-              .getMessageFactory()
-              .createMethodCall(null, destination, path, iface, member, (byte) 0, signature, args);
       connection.sendMessage(call);
       return call;
+    } catch (RuntimeException e) {
+      throw SystemdException.failed(
+          step, "cannot send " + member + ": " + DBusUserManagerConnector.rootCause(e));
+    }
+  }
+
+  /** A call, made but not sent; a failure to make it is a failure of {@code step}. */
+  static MethodCall methodCall(
+      String step,
+      MessageFactory messages,
+      String destination,
+      String path,
+      String iface,
+      String member,
+      String signature,
+      Object... args)
+      throws SystemdException {
+    try {
+      return messages.createMethodCall(
+          null, destination, path, iface, member, (byte) 0, signature, args);
     } catch (DBusException | RuntimeException e) {
       throw SystemdException.failed(
           step, "cannot send " + member + ": " + DBusUserManagerConnector.rootCause(e));

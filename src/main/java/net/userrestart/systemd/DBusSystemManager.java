@@ -13,6 +13,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.freedesktop.dbus.connections.AbstractConnection;
+import org.freedesktop.dbus.connections.impl.BaseConnectionBuilder;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.connections.impl.DirectConnection;
 import org.freedesktop.dbus.connections.impl.DirectConnectionBuilder;
@@ -26,10 +27,13 @@ import org.freedesktop.dbus.messages.MethodCall;
 public final class DBusSystemManager implements SystemManager {
   private static final String BUS_NAME = "org.freedesktop.systemd1";
   private static final Pattern USER_MANAGER = Pattern.compile("user@(\\d+)\\.service");
+
   /** PID 1's own socket: root only, no bus daemon in between, no Hello, no name to resolve. */
   private static final Path PRIVATE_SOCKET = Path.of("/run/systemd/private");
+
   /** The first wait for an answer; doubled on each retry. */
   private static final long FIRST_CALL_WAIT_MILLIS = 25;
+
   /** Bounds the list made ahead, before the caller's own timeout is known. */
   private static final Duration AHEAD_TIMEOUT = Duration.ofSeconds(15);
 
@@ -53,9 +57,9 @@ public final class DBusSystemManager implements SystemManager {
   }
 
   /**
-   * Starts connecting to PID 1 on a thread of its own, so that the caller can go on with other
-   * work (parsing the command line) meanwhile. That thread also lists the user managers, which is
-   * what every caller asks first.
+   * Starts connecting to PID 1 on a thread of its own, so that the caller can go on with other work
+   * (parsing the command line) meanwhile. That thread also lists the user managers, which is what
+   * every caller asks first.
    */
   public static Opening start() {
     return start(PRIVATE_SOCKET);
@@ -114,8 +118,7 @@ public final class DBusSystemManager implements SystemManager {
     AbstractConnection connection = open(socket);
     List<Integer> listed = null;
     try {
-      listed =
-          new DBusSystemManager(connection, AHEAD_TIMEOUT, null).listUserManagers();
+      listed = new DBusSystemManager(connection, AHEAD_TIMEOUT, null).listUserManagers();
     } catch (SystemdException e) {
       // Asked again when the caller asks, which reports the failure in the usual way.
     }
@@ -129,8 +132,7 @@ public final class DBusSystemManager implements SystemManager {
   private static AbstractConnection open(Path socket) throws DBusException, InterruptedException {
     if (!socket.equals(PRIVATE_SOCKET) || Files.isWritable(socket)) {
       try {
-        return DBusUserManagerConnector.oneThreadEach(
-                DirectConnectionBuilder.forAddress("unix:path=" + socket))
+        return oneThreadEach(DirectConnectionBuilder.forAddress("unix:path=" + socket))
             .transportConfig()
             .withTimeout(0)
             .back()
@@ -146,7 +148,7 @@ public final class DBusSystemManager implements SystemManager {
         // back to as well.
       }
     }
-    return DBusUserManagerConnector.oneThreadEach(DBusConnectionBuilder.forSystemBus()).build();
+    return oneThreadEach(DBusConnectionBuilder.forSystemBus()).build();
   }
 
   @Override
@@ -222,5 +224,19 @@ public final class DBusSystemManager implements SystemManager {
   @Override
   public void close() {
     connection.disconnect();
+  }
+
+  /*
+   * dbus-java starts a thread pool per kind of incoming message for every connection; one thread
+   * each is plenty for a client that makes a handful of calls.
+   */
+  static <R extends BaseConnectionBuilder<R, ?>> R oneThreadEach(R builder) {
+    return builder
+        .receivingThreadConfig()
+        .withSignalThreadCount(1)
+        .withErrorHandlerThreadCount(1)
+        .withMethodCallThreadCount(1)
+        .withMethodReturnThreadCount(1)
+        .connectionConfig();
   }
 }

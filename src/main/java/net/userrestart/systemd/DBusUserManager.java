@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.systemd;
 
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -10,29 +13,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.freedesktop.dbus.DBusPath;
-import org.freedesktop.dbus.connections.impl.DirectConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.messages.DBusSignal;
 import org.freedesktop.dbus.messages.Error;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MethodCall;
 
-/** A user manager reached over its private socket; see {@link DBusUserManagerConnector}. */
+/**
+ * A user manager reached over its private socket; see {@link DBusUserManagerConnector}. Everything
+ * happens on the caller's thread: a call is written, then messages are read until its reply,
+ * keeping the JobRemoved signals that come in between (and before it: a job can end before the
+ * reply that names it is read).
+ */
 final class DBusUserManager implements UserManager {
   /**
-   * The first wait for the first answer; doubled on each retry. A call that arrived with BEGIN
-   * sits unread in the manager's buffer until more data comes, so asking again soon is what
-   * unblocks it; a duplicate Get costs the manager nothing.
+   * The first wait for the first answer; doubled on each retry. A call that arrived with BEGIN sits
+   * unread in the manager's buffer until more data comes, so asking again soon is what unblocks it;
+   * a duplicate Get costs the manager nothing.
    */
   private static final Duration FIRST_CALL_WAIT = Duration.ofMillis(25);
+
   /* A hostile peer can flood JobRemoved signals; remember a bounded number. */
   private static final int MAX_REMEMBERED_JOBS = 1024;
 
-  private final DirectConnection connection;
+  private final PeerLink link;
   private final Deadline deadline;
-  private final CountDownLatch disconnected;
   /* Jobs that finished, by path, the newest kept when a flood of signals overflows it. */
   private final Map<String, JobResult> finished =
       new LinkedHashMap<>() {
@@ -41,32 +47,14 @@ final class DBusUserManager implements UserManager {
           return size() > MAX_REMEMBERED_JOBS;
         }
       };
-  private AutoCloseable jobHandler;
+  private boolean closed;
+  /* The manager closed the connection: the answer to Reexecute, a failure anywhere else. */
+  private boolean hungUp;
   private String version = "";
 
-  DBusUserManager(DirectConnection connection, Deadline deadline, CountDownLatch disconnected)
-      throws SystemdException {
-    this.connection = connection;
+  DBusUserManager(PeerLink link, Deadline deadline) {
+    this.link = link;
     this.deadline = deadline;
-    this.disconnected = disconnected;
-    try {
-      /* Registered before any call: JobRemoved can overtake the reply that names the job. */
-      this.jobHandler = connection.addSigHandler(Manager1.JobRemoved.class, this::onJobRemoved);
-    } catch (DBusException e) {
-      connection.disconnect();
-      throw SystemdException.failed("connect", "cannot set up the connection: " + e.getMessage());
-    }
-  }
-
-  private void onJobRemoved(Manager1.JobRemoved signal) {
-    // What is kept reaches the report: a unit name and a result word, nothing else.
-    if (UnitName.problem(signal.unit()) != null || !signal.result().matches("[a-z-]{1,32}")) {
-      return;
-    }
-    synchronized (finished) {
-      finished.put(signal.job(), new JobResult(signal.unit(), signal.result()));
-      finished.notifyAll();
-    }
   }
 
   /**
@@ -74,24 +62,20 @@ final class DBusUserManager implements UserManager {
    * read as the SASL BEGIN, so a Reexecute must never be the first thing it receives.
    */
   void handshake() throws SystemdException {
-    List<MethodCall> sent = new ArrayList<>();
+    List<Long> sent = new ArrayList<>();
     Duration wait = FIRST_CALL_WAIT;
     try {
       while (!deadline.expired()) {
-        sent.add(send("connect", Calls.PROPERTIES, "Get", "ss", Calls.MANAGER, "Version"));
+        sent.add(
+            send("connect", Calls.PROPERTIES, "Get", "ss", Calls.MANAGER, "Version").getSerial());
         long until = System.nanoTime() + deadline.cap(wait).toNanos();
-        while (System.nanoTime() < until) {
-          for (MethodCall call : sent) {
-            if (call.hasReply()) {
-              version =
-                  UnitName.printable(String.valueOf(firstAnswer(call.getReply())), Calls.MAX_TEXT);
-              return;
-            }
+        for (Message m = next("connect", until, false);
+            m != null;
+            m = next("connect", until, false)) {
+          if (!(m instanceof DBusSignal) && sent.contains(m.getReplySerial())) {
+            version = UnitName.printable(String.valueOf(firstAnswer(m)), Calls.MAX_TEXT);
+            return;
           }
-          if (disconnected.getCount() == 0) {
-            throw SystemdException.failed("connect", "the user manager closed the connection");
-          }
-          sent.get(sent.size() - 1).getReply(5);
         }
         wait = wait.multipliedBy(2);
       }
@@ -119,21 +103,15 @@ final class DBusUserManager implements UserManager {
 
   @Override
   public void reexecute() throws SystemdException {
-    /* No reply comes: the manager drops the connection and serializes itself. The disconnect is
-     * the answer; a reply can only be an error (permission, or not a manager at all). */
+    /* No reply comes: the manager drops the connection once its new self is up. The disconnect
+     * is the answer; a reply can only be an error (permission, or not a manager at all). */
     try {
-      MethodCall reply = send("reexecute", Calls.MANAGER, "Reexecute", null);
-      while (!deadline.expired()) {
-        if (disconnected.await(Math.min(20, deadline.remainingMillis()), TimeUnit.MILLISECONDS)) {
-          return;
-        }
-        if (reply.hasReply()) {
-          // On a disconnect dbus-java fails pending calls with an error of its own, after it has
-          // released the latch: the latch tells a re-exec from a real answer.
-          if (disconnected.getCount() == 0) {
-            return;
-          }
-          if (reply.getReply() instanceof Error error) {
+      long serial = send("reexecute", Calls.MANAGER, "Reexecute", null).getSerial();
+      for (Message m = next("reexecute", deadline.nanos(), false);
+          m != null;
+          m = next("reexecute", deadline.nanos(), false)) {
+        if (!(m instanceof DBusSignal) && m.getReplySerial() == serial) {
+          if (m instanceof Error error) {
             throw SystemdException.failed(
                 "reexecute",
                 "Reexecute failed: " + error.getName() + ": " + Calls.errorText(error));
@@ -142,9 +120,11 @@ final class DBusUserManager implements UserManager {
               "reexecute", "the user manager replied instead of re-executing");
         }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw SystemdException.failed("reexecute", "interrupted");
+    } catch (SystemdException e) {
+      if (hungUp) {
+        return;
+      }
+      throw e;
     } finally {
       close();
     }
@@ -234,54 +214,109 @@ final class DBusUserManager implements UserManager {
   @Override
   public Map<String, JobResult> awaitJobs(Collection<String> jobs) {
     Map<String, JobResult> results = new HashMap<>();
-    synchronized (finished) {
-      while (true) {
-        for (String job : jobs) {
-          JobResult r = finished.get(job);
-          if (r != null) {
-            results.put(job, r);
-          }
+    while (true) {
+      for (String job : jobs) {
+        JobResult r = finished.get(job);
+        if (r != null) {
+          results.put(job, r);
         }
-        long left = deadline.remainingMillis();
-        if (results.size() == jobs.size() || left <= 0 || disconnected.getCount() == 0) {
+      }
+      if (results.size() == jobs.size() || closed) {
+        return results;
+      }
+      try {
+        if (next("wait-jobs", deadline.nanos(), true) == null) {
           return results;
         }
-        try {
-          finished.wait(Math.min(left, 50));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return results;
-        }
+      } catch (SystemdException e) {
+        return results;
       }
     }
   }
 
-  private MethodCall send(String step, String iface, String member, String signature, Object... args)
+  private MethodCall send(
+      String step, String iface, String member, String signature, Object... args)
       throws SystemdException {
-    return Calls.send(step, connection, null, Calls.PATH, iface, member, signature, args);
+    if (closed) {
+      throw SystemdException.failed(step, "the connection to the user manager is closed");
+    }
+    MethodCall call =
+        Calls.methodCall(step, link.messages(), null, Calls.PATH, iface, member, signature, args);
+    try {
+      link.send(call, deadline.nanos());
+    } catch (SocketTimeoutException e) {
+      throw SystemdException.timeout(
+          step, "cannot send " + member + " within the deadline: " + e.getMessage());
+    } catch (IOException e) {
+      closed = true;
+      throw SystemdException.failed(step, "cannot send " + member + ": " + e.getMessage());
+    }
+    return call;
+  }
+
+  /**
+   * The next message, or null at {@code until}. With {@code signals}, JobRemoved signals are kept
+   * on the way; without, all are dropped unread (before the first call that enqueues a job, none
+   * can be for one of ours).
+   */
+  private Message next(String step, long until, boolean signals) throws SystemdException {
+    Message m;
+    try {
+      m = link.next(until, signals);
+    } catch (EOFException e) {
+      closed = true;
+      hungUp = true;
+      throw SystemdException.failed(step, "the user manager closed the connection");
+    } catch (IOException e) {
+      closed = true;
+      throw SystemdException.failed(step, "cannot read from the user manager: " + e.getMessage());
+    }
+    if (m instanceof DBusSignal signal
+        && "JobRemoved".equals(signal.getName())
+        && Calls.MANAGER.equals(signal.getInterface())) {
+      onJobRemoved(signal);
+    }
+    return m;
+  }
+
+  private void onJobRemoved(DBusSignal signal) {
+    Object[] p;
+    try {
+      p = signal.getParameters();
+    } catch (DBusException | RuntimeException e) {
+      return;
+    }
+    // What is kept reaches the report: a unit name and a result word, nothing else.
+    if (p == null
+        || p.length != 4
+        || !(p[1] instanceof DBusPath job)
+        || !(p[2] instanceof String unit)
+        || !(p[3] instanceof String result)
+        || UnitName.problem(unit) != null
+        || !result.matches("[a-z-]{1,32}")) {
+      return;
+    }
+    finished.put(job.getPath(), new JobResult(unit, result));
   }
 
   /** Calls a manager method and waits for its reply within the deadline. */
   private Object call(String step, String iface, String member, String signature, Object... args)
       throws SystemdException {
-    if (disconnected.getCount() == 0) {
-      throw SystemdException.failed(step, "the connection to the user manager is closed");
+    long serial = send(step, iface, member, signature, args).getSerial();
+    for (Message m = next(step, deadline.nanos(), true);
+        m != null;
+        m = next(step, deadline.nanos(), true)) {
+      if (!(m instanceof DBusSignal) && m.getReplySerial() == serial) {
+        // No value (Reload) is a success with nothing to return.
+        return Calls.value(step, member, m);
+      }
     }
-    MethodCall call = send(step, iface, member, signature, args);
-    // No value (Reload) is a success with nothing to return.
-    return Calls.value(step, member, call.getReply(Math.max(1, deadline.remainingMillis())));
+    return Calls.value(step, member, null);
   }
 
   @Override
   public void close() {
-    try {
-      if (jobHandler != null) {
-        jobHandler.close();
-        jobHandler = null;
-      }
-    } catch (Exception ignored) {
-      // Closing the connection below drops the handler anyway.
-    }
-    connection.disconnect();
+    closed = true;
+    link.close();
   }
 }

@@ -6,18 +6,13 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import jdk.net.ExtendedSocketOptions;
-import org.freedesktop.dbus.connections.IDisconnectCallback;
-import org.freedesktop.dbus.connections.impl.BaseConnectionBuilder;
-import org.freedesktop.dbus.connections.impl.DirectConnection;
-import org.freedesktop.dbus.connections.impl.DirectConnectionBuilder;
 import org.freedesktop.dbus.connections.transports.AbstractTransport;
+import org.freedesktop.dbus.connections.transports.TransportBuilder;
 import org.freedesktop.dbus.connections.transports.TransportConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 
@@ -74,24 +69,20 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
   private DBusUserManager open(int uid, SocketGuard.Checked checked, Deadline deadline)
       throws SystemdException {
     Path socket = checked.socket();
-    AtomicReference<AbstractTransport> transport = new AtomicReference<>();
-    CountDownLatch disconnected = new CountDownLatch(1);
     Alarm alarm = new Alarm(Thread.currentThread());
     ScheduledFuture<?> ring =
         watchdog.schedule(alarm::ring, deadline.remainingMillis(), TimeUnit.MILLISECONDS);
-    DirectConnection connection;
+    AbstractTransport transport;
     try {
-      connection =
-          oneThreadEach(DirectConnectionBuilder.forAddress("unix:path=" + socket))
-              .transportConfig()
+      transport =
+          TransportBuilder.create("unix:path=" + socket)
+              .configure()
               /* One attempt: dbus-java's timeout is a budget of retries 500 ms apart, each with
                * a new socket. connect() retries, faster. */
               .withTimeout(0)
-              .withPreConnectCallback(transport::set)
               .back()
-              .withDisconnectCallback(new Latch(disconnected))
               .build();
-    } catch (DBusException | RuntimeException e) {
+    } catch (DBusException | IOException | RuntimeException e) {
       if (alarm.rang() || deadline.expired()) {
         throw SystemdException.timeout(
             "connect", "the user manager accepted the connection but did not answer in time");
@@ -102,14 +93,18 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
       ring.cancel(false);
     }
     try {
-      checkPeer(uid, checked.owner(), transport.get());
-    } catch (SystemdException | RuntimeException e) {
-      connection.disconnect();
+      checkPeer(uid, checked.owner(), transport);
+      return new DBusUserManager(PeerLink.of(transport), deadline);
+    } catch (SystemdException | IOException | RuntimeException e) {
+      try {
+        transport.close();
+      } catch (IOException ignored) {
+        // The connection is given up either way.
+      }
       throw e instanceof SystemdException x
           ? x
           : SystemdException.failed("connect", "cannot check the peer: " + rootCause(e));
     }
-    return new DBusUserManager(connection, deadline, disconnected);
   }
 
   /*
@@ -172,20 +167,6 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
     }
   }
 
-  /*
-   * dbus-java starts a thread pool per kind of incoming message for every connection; one thread
-   * each is plenty for a client that makes a handful of calls, and keeps threads bounded by --jobs.
-   */
-  static <R extends BaseConnectionBuilder<R, ?>> R oneThreadEach(R builder) {
-    return builder
-        .receivingThreadConfig()
-        .withSignalThreadCount(1)
-        .withErrorHandlerThreadCount(1)
-        .withMethodCallThreadCount(1)
-        .withMethodReturnThreadCount(1)
-        .connectionConfig();
-  }
-
   static String rootCause(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
@@ -206,28 +187,5 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
   @Override
   public void close() {
     watchdog.shutdownNow();
-  }
-
-  /** Turns every kind of disconnect dbus-java reports into one latch. */
-  private record Latch(CountDownLatch latch) implements IDisconnectCallback {
-    @Override
-    public void disconnectOnError(IOException e) {
-      latch.countDown();
-    }
-
-    @Override
-    public void requestedDisconnect(Integer id) {
-      latch.countDown();
-    }
-
-    @Override
-    public void clientDisconnect() {
-      latch.countDown();
-    }
-
-    @Override
-    public void exceptionOnTerminate(IOException e) {
-      latch.countDown();
-    }
   }
 }
