@@ -131,6 +131,7 @@ public final class Benchmark {
     Path archive = options.project.resolve("target/systemd-user-restart.jsa");
     if (options.trainCds) {
       Files.deleteIfExists(archive);
+      Files.deleteIfExists(archive.resolveSibling(archive.getFileName() + ".jvm"));
     }
     String loadBefore = load();
     Instant started = Instant.now();
@@ -147,6 +148,7 @@ public final class Benchmark {
         : Files.isRegularFile(archive) ? "present (left by the build)" : "absent";
     if (options.trainCds) {
       Files.deleteIfExists(archive);
+      Files.deleteIfExists(archive.resolveSibling(archive.getFileName() + ".jvm"));
     }
     String report =
         report(rows, cds, loadBefore, loadAfter, Duration.between(started, Instant.now()));
@@ -311,7 +313,8 @@ public final class Benchmark {
   }
 
   /* A class-data archive for the launcher, dumped by the JVM that will use it at the jar's path,
-   * from a real run: the project is read-only inside, so it is written below /run and copied. */
+   * from a real run: the project is read-only inside, so it is written below /run and copied. The
+   * launcher takes an archive only when its mtime is the jar's and its .jvm stamp's the JVM's. */
   private void train(Box box, Path archive) {
     List<String> opts = new ArrayList<>(options.javaOptions);
     opts.add("-XX:ArchiveClassesAtExit=" + DIR + "/train.jsa");
@@ -320,10 +323,33 @@ public final class Benchmark {
     if (!r.verified || !Files.isRegularFile(dumped)) {
       throw new IllegalStateException("training the class-data archive failed: " + box.text("ours.err"));
     }
+    String jar = options.project.resolve("target/systemd-user-restart.jar").toString();
+    box.sandbox
+        .exec(Duration.ofSeconds(30), "/bin/sh", "-c",
+            "touch -r '" + jar + "' " + DIR + "/train.jsa && touch " + DIR + "/train.jsa.jvm"
+                + " && touch -r \"$(readlink -f \"$(command -v java)\")\" " + DIR + "/train.jsa.jvm")
+        .orThrow("stamping the class-data archive");
+    // cp keeps the mtimes to the nanosecond, as the launcher compares them; Files.copy does not.
+    copyKeepingTimes(dumped, archive);
+    copyKeepingTimes(
+        box.sandbox.hostPath(DIR + "/train.jsa.jvm"),
+        archive.resolveSibling(archive.getFileName() + ".jvm"));
+  }
+
+  private static void copyKeepingTimes(Path from, Path to) {
     try {
-      Files.copy(dumped, archive);
+      Process p =
+          new ProcessBuilder("cp", "--preserve=timestamps", from.toString(), to.toString())
+              .inheritIO()
+              .start();
+      if (p.waitFor() != 0) {
+        throw new IllegalStateException("cannot copy " + from + " to " + to);
+      }
     } catch (IOException e) {
-      throw new IllegalStateException("cannot copy the class-data archive to " + archive, e);
+      throw new IllegalStateException("cannot copy " + from + " to " + to, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted copying " + from);
     }
   }
 
