@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.systemd;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,9 +16,8 @@ import java.util.regex.Pattern;
 import org.freedesktop.dbus.connections.AbstractConnection;
 import org.freedesktop.dbus.connections.impl.BaseConnectionBuilder;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
-import org.freedesktop.dbus.connections.impl.DirectConnection;
-import org.freedesktop.dbus.connections.impl.DirectConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MethodCall;
 
 /**
@@ -32,23 +32,42 @@ public final class DBusSystemManager implements SystemManager {
   private static final Path PRIVATE_SOCKET = Path.of("/run/systemd/private");
 
   /** The first wait for an answer; doubled on each retry. */
-  private static final long FIRST_CALL_WAIT_MILLIS = 25;
+  private static final Duration FIRST_CALL_WAIT = Duration.ofMillis(25);
 
   /** Bounds the list made ahead, before the caller's own timeout is known. */
   private static final Duration AHEAD_TIMEOUT = Duration.ofSeconds(15);
 
-  private final AbstractConnection connection;
-  /* Null peer to peer, where there is no bus to route by name. */
-  private final String destination;
+  private final Link link;
   private final Duration timeout;
   /* The user managers listed on the connecting thread, or null when that failed. */
   private final List<Integer> listedAhead;
 
-  private DBusSystemManager(AbstractConnection connection, Duration timeout, List<Integer> ahead) {
-    this.connection = connection;
-    this.destination = connection instanceof DirectConnection ? null : BUS_NAME;
+  private DBusSystemManager(Link link, Duration timeout, List<Integer> ahead) {
+    this.link = link;
     this.timeout = timeout;
     this.listedAhead = ahead;
+  }
+
+  /**
+   * PID 1's private socket, read on the caller's thread like a user manager's, or the system bus
+   * through a dbus-java connection, where a bus daemon routes by name.
+   */
+  private sealed interface Link {
+    void close();
+  }
+
+  private record Private(PeerLink peer) implements Link {
+    @Override
+    public void close() {
+      peer.close();
+    }
+  }
+
+  private record Bus(AbstractConnection connection) implements Link {
+    @Override
+    public void close() {
+      connection.disconnect();
+    }
   }
 
   /** Connects to PID 1, bounded by {@code timeout} (the handshake has no timeout of its own). */
@@ -75,7 +94,7 @@ public final class DBusSystemManager implements SystemManager {
   }
 
   /** What the connecting thread hands over. */
-  private record Ahead(AbstractConnection connection, List<Integer> listed) {}
+  private record Ahead(Link link, List<Integer> listed) {}
 
   /** A connection to PID 1 on its way. */
   public static final class Opening {
@@ -89,13 +108,13 @@ public final class DBusSystemManager implements SystemManager {
     public DBusSystemManager await(Duration timeout) throws SystemdException {
       try {
         Ahead ahead = task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        return new DBusSystemManager(ahead.connection(), timeout, ahead.listed());
+        return new DBusSystemManager(ahead.link(), timeout, ahead.listed());
       } catch (TimeoutException e) {
         // The thread stops at the interrupt and closes what it opened; if it has just finished,
         // close its connection here.
         if (!task.cancel(true)) {
           try {
-            task.get().connection().disconnect();
+            task.get().link().close();
           } catch (ExecutionException | InterruptedException | RuntimeException ignored) {
             // Nothing was opened, or it is being closed already.
           }
@@ -114,30 +133,27 @@ public final class DBusSystemManager implements SystemManager {
     }
   }
 
-  private static Ahead openAndList(Path socket) throws DBusException, InterruptedException {
-    AbstractConnection connection = open(socket);
+  private static Ahead openAndList(Path socket)
+      throws DBusException, IOException, InterruptedException {
+    Link link = open(socket);
     List<Integer> listed = null;
     try {
-      listed = new DBusSystemManager(connection, AHEAD_TIMEOUT, null).listUserManagers();
+      listed = new DBusSystemManager(link, AHEAD_TIMEOUT, null).listUserManagers();
     } catch (SystemdException e) {
       // Asked again when the caller asks, which reports the failure in the usual way.
     }
     if (Thread.interrupted()) {
-      connection.disconnect();
+      link.close();
       throw new InterruptedException("given up on");
     }
-    return new Ahead(connection, listed);
+    return new Ahead(link, listed);
   }
 
-  private static AbstractConnection open(Path socket) throws DBusException, InterruptedException {
+  private static Link open(Path socket) throws DBusException, IOException, InterruptedException {
     if (!socket.equals(PRIVATE_SOCKET) || Files.isWritable(socket)) {
       try {
-        return oneThreadEach(DirectConnectionBuilder.forAddress("unix:path=" + socket))
-            .transportConfig()
-            .withTimeout(0)
-            .back()
-            .build();
-      } catch (DBusException | RuntimeException e) {
+        return new Private(PeerLink.connect(socket));
+      } catch (DBusException | IOException | RuntimeException e) {
         if (Thread.interrupted()) {
           throw new InterruptedException("given up on");
         }
@@ -148,7 +164,7 @@ public final class DBusSystemManager implements SystemManager {
         // back to as well.
       }
     }
-    return oneThreadEach(DBusConnectionBuilder.forSystemBus()).build();
+    return new Bus(oneThreadEach(DBusConnectionBuilder.forSystemBus()).build());
   }
 
   @Override
@@ -192,38 +208,56 @@ public final class DBusSystemManager implements SystemManager {
   }
 
   /**
-   * Calls a read-only method and returns its reply. Peer to peer, the first call may be lost when
-   * it arrives in the same read as the SASL BEGIN (as with user managers): while no answer came,
-   * the call is sent again, waiting longer each time. A duplicate read costs PID 1 nothing.
+   * Calls a read-only method and returns its reply. Peer to peer, the first call may be left unread
+   * when it arrives in the same read as the SASL BEGIN (as with user managers): while no answer
+   * came, the call is sent again, waiting longer each time. A duplicate read costs PID 1 nothing.
    */
   private Object call(String path, String iface, String member, String signature, Object... args)
       throws SystemdException {
     long until = System.nanoTime() + timeout.toNanos();
-    long wait = FIRST_CALL_WAIT_MILLIS;
-    List<MethodCall> sent = new ArrayList<>();
-    while (until - System.nanoTime() > 0) {
-      if (Thread.currentThread().isInterrupted()) {
-        // dbus-java's getReply returns at once on an interrupted thread: stop, do not spin.
-        throw SystemdException.failed("list-users", "interrupted");
+    Message reply;
+    if (link instanceof Private p) {
+      try {
+        reply =
+            p.peer()
+                .ask(
+                    messages ->
+                        Calls.methodCall(
+                            "list-users", messages, null, path, iface, member, signature, args),
+                    FIRST_CALL_WAIT,
+                    until);
+      } catch (IOException e) {
+        throw SystemdException.failed(
+            "list-users", "cannot read from PID 1: " + DBusUserManagerConnector.rootCause(e));
       }
-      MethodCall call =
-          Calls.send("list-users", connection, destination, path, iface, member, signature, args);
-      sent.add(call);
-      long left = (until - System.nanoTime()) / 1_000_000;
-      call.getReply(Math.max(1, Math.min(wait, left)));
-      for (MethodCall c : sent) {
-        if (c.hasReply()) {
-          return Calls.value("list-users", member, c.getReply());
-        }
-      }
-      wait *= 2;
+    } else {
+      reply = busCall(((Bus) link).connection(), until, path, iface, member, signature, args);
     }
-    throw SystemdException.timeout("list-users", "PID 1 did not answer " + member);
+    if (reply == null) {
+      throw SystemdException.timeout("list-users", "PID 1 did not answer " + member);
+    }
+    return Calls.value("list-users", member, reply);
+  }
+
+  /* The system bus delivers the first call whole: one call, one wait. */
+  private static Message busCall(
+      AbstractConnection connection,
+      long until,
+      String path,
+      String iface,
+      String member,
+      String signature,
+      Object... args)
+      throws SystemdException {
+    MethodCall call =
+        Calls.send("list-users", connection, BUS_NAME, path, iface, member, signature, args);
+    long left = (until - System.nanoTime()) / 1_000_000;
+    return call.getReply(Math.max(1, left));
   }
 
   @Override
   public void close() {
-    connection.disconnect();
+    link.close();
   }
 
   /*

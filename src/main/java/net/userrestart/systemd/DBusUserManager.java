@@ -62,29 +62,47 @@ final class DBusUserManager implements UserManager {
    * read as the SASL BEGIN, so a Reexecute must never be the first thing it receives.
    */
   void handshake() throws SystemdException {
-    List<Long> sent = new ArrayList<>();
-    Duration wait = FIRST_CALL_WAIT;
+    Message reply;
     try {
-      while (!deadline.expired()) {
-        sent.add(
-            send("connect", Calls.PROPERTIES, "Get", "ss", Calls.MANAGER, "Version").getSerial());
-        long until = System.nanoTime() + deadline.cap(wait).toNanos();
-        for (Message m = next("connect", until, false);
-            m != null;
-            m = next("connect", until, false)) {
-          if (!(m instanceof DBusSignal) && sent.contains(m.getReplySerial())) {
-            version = UnitName.printable(String.valueOf(firstAnswer(m)), Calls.MAX_TEXT);
-            return;
-          }
-        }
-        wait = wait.multipliedBy(2);
-      }
+      reply =
+          link.ask(
+              messages ->
+                  Calls.methodCall(
+                      "connect",
+                      messages,
+                      null,
+                      Calls.PATH,
+                      Calls.PROPERTIES,
+                      "Get",
+                      "ss",
+                      Calls.MANAGER,
+                      "Version"),
+              FIRST_CALL_WAIT,
+              deadline.nanos());
+    } catch (IOException e) {
+      close();
+      throw SystemdException.failed("connect", readFailure(e));
     } catch (SystemdException e) {
       close();
       throw e;
     }
-    close();
-    throw SystemdException.timeout("connect", "the user manager did not answer a first call");
+    if (reply == null) {
+      close();
+      throw SystemdException.timeout("connect", "the user manager did not answer a first call");
+    }
+    try {
+      version = UnitName.printable(String.valueOf(firstAnswer(reply)), Calls.MAX_TEXT);
+    } catch (SystemdException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /* What the user sees of a failed read. */
+  private static String readFailure(IOException e) {
+    return e instanceof EOFException
+        ? "the user manager closed the connection"
+        : "cannot read from the user manager: " + e.getMessage();
   }
 
   private static Object firstAnswer(Message reply) throws SystemdException {
@@ -263,13 +281,10 @@ final class DBusUserManager implements UserManager {
     Message m;
     try {
       m = link.next(until, signals);
-    } catch (EOFException e) {
-      closed = true;
-      hungUp = true;
-      throw SystemdException.failed(step, "the user manager closed the connection");
     } catch (IOException e) {
       closed = true;
-      throw SystemdException.failed(step, "cannot read from the user manager: " + e.getMessage());
+      hungUp = e instanceof EOFException;
+      throw SystemdException.failed(step, readFailure(e));
     }
     if (m instanceof DBusSignal signal
         && "JobRemoved".equals(signal.getName())

@@ -2,7 +2,6 @@
 package net.userrestart.systemd;
 
 import java.io.IOException;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
@@ -10,10 +9,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import jdk.net.ExtendedSocketOptions;
-import org.freedesktop.dbus.connections.transports.AbstractTransport;
-import org.freedesktop.dbus.connections.transports.TransportBuilder;
-import org.freedesktop.dbus.connections.transports.TransportConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 
 /**
@@ -72,16 +67,9 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
     Alarm alarm = new Alarm(Thread.currentThread());
     ScheduledFuture<?> ring =
         watchdog.schedule(alarm::ring, deadline.remainingMillis(), TimeUnit.MILLISECONDS);
-    AbstractTransport transport;
+    PeerLink link;
     try {
-      transport =
-          TransportBuilder.create("unix:path=" + socket)
-              .configure()
-              /* One attempt: dbus-java's timeout is a budget of retries 500 ms apart, each with
-               * a new socket. connect() retries, faster. */
-              .withTimeout(0)
-              .back()
-              .build();
+      link = PeerLink.connect(socket);
     } catch (DBusException | IOException | RuntimeException e) {
       if (alarm.rang() || deadline.expired()) {
         throw SystemdException.timeout(
@@ -93,14 +81,10 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
       ring.cancel(false);
     }
     try {
-      checkPeer(uid, checked.owner(), transport);
-      return new DBusUserManager(PeerLink.of(transport), deadline);
-    } catch (SystemdException | IOException | RuntimeException e) {
-      try {
-        transport.close();
-      } catch (IOException ignored) {
-        // The connection is given up either way.
-      }
+      checkPeer(uid, checked.owner(), link);
+      return new DBusUserManager(link, deadline);
+    } catch (SystemdException | RuntimeException e) {
+      link.close();
       throw e instanceof SystemdException x
           ? x
           : SystemdException.failed("connect", "cannot check the peer: " + rootCause(e));
@@ -112,16 +96,11 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
    * at the other end. Principals compare by numeric id; the owner's came from the same stat that
    * showed the socket belongs to uid.
    */
-  private static void checkPeer(int uid, UserPrincipal owner, AbstractTransport transport)
+  private static void checkPeer(int uid, UserPrincipal owner, PeerLink link)
       throws SystemdException {
-    TransportConnection open = transport == null ? null : transport.getTransportConnection();
-    SocketChannel channel = open == null ? null : open.getChannel();
-    if (channel == null || !channel.isOpen()) {
-      throw SystemdException.failed("connect", "the user manager closed the connection");
-    }
     UserPrincipal peer;
     try {
-      peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
+      peer = link.peer();
     } catch (IOException | RuntimeException e) {
       // The kernel knows the peer of every connected socket: failing to read it means the peer
       // has gone already. Not a refusal: the next attempt may find the manager back.

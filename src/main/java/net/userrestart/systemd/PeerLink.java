@@ -3,13 +3,21 @@ package net.userrestart.systemd;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import jdk.net.ExtendedSocketOptions;
 import org.freedesktop.dbus.connections.transports.AbstractTransport;
+import org.freedesktop.dbus.connections.transports.TransportBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.exceptions.MessageTypeException;
 import org.freedesktop.dbus.messages.Message;
@@ -47,17 +55,38 @@ final class PeerLink implements AutoCloseable {
     this.key = channel.register(selector, SelectionKey.OP_READ);
   }
 
-  /** Takes over a transport that is connected and authenticated. */
-  static PeerLink of(AbstractTransport transport) throws IOException {
-    SocketChannel channel = transport.getTransportConnection().getChannel();
-    channel.configureBlocking(false);
-    Selector selector = Selector.open();
+  /**
+   * Connects to {@code socket} and authenticates, in one attempt. dbus-java's SASL exchange has no
+   * timeout: an interrupt of the calling thread ends it, closing the socket.
+   */
+  static PeerLink connect(Path socket) throws DBusException, IOException {
+    AbstractTransport transport =
+        TransportBuilder.create("unix:path=" + socket)
+            .configure()
+            /* dbus-java's timeout is a budget of retries 500 ms apart, each with a new socket;
+             * 0 makes it one. Callers retry, faster. */
+            .withTimeout(0)
+            .back()
+            .build();
     try {
-      return new PeerLink(transport, channel, selector);
+      SocketChannel channel = transport.getTransportConnection().getChannel();
+      channel.configureBlocking(false);
+      Selector selector = Selector.open();
+      try {
+        return new PeerLink(transport, channel, selector);
+      } catch (IOException | RuntimeException e) {
+        selector.close();
+        throw e;
+      }
     } catch (IOException | RuntimeException e) {
-      selector.close();
+      transport.close();
       throw e;
     }
+  }
+
+  /** Who the kernel says is at the other end. */
+  UserPrincipal peer() throws IOException {
+    return channel.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
   }
 
   MessageFactory messages() {
@@ -77,6 +106,37 @@ final class PeerLink implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * Sends a read-only call made by {@code make} and returns its reply, or null when none came by
+   * {@code untilNanos}; signals are dropped. A systemd manager may leave a call that arrived in the
+   * same read as the SASL BEGIN unread until more data comes: while no reply came, the call is sent
+   * again, waiting twice as long each time. A duplicate read costs the manager nothing.
+   */
+  Message ask(Maker make, Duration firstWait, long untilNanos)
+      throws IOException, SystemdException {
+    List<Long> sent = new ArrayList<>();
+    long wait = firstWait.toNanos();
+    while (untilNanos - System.nanoTime() > 0) {
+      MethodCall call = make.call(messages());
+      send(call, untilNanos);
+      sent.add(call.getSerial());
+      long until = Math.min(untilNanos, System.nanoTime() + wait);
+      for (Message m = next(until, false); m != null; m = next(until, false)) {
+        if (sent.contains(m.getReplySerial())) {
+          return m;
+        }
+      }
+      wait *= 2;
+    }
+    return null;
+  }
+
+  /** Makes a call with this connection's message factory. */
+  @FunctionalInterface
+  interface Maker {
+    MethodCall call(MessageFactory messages) throws SystemdException;
   }
 
   /**
@@ -157,8 +217,14 @@ final class PeerLink implements AutoCloseable {
     }
   }
 
-  /** Waits for {@code ops}; false once {@code untilNanos} has passed. */
+  /**
+   * Waits for {@code ops}; false once {@code untilNanos} has passed. An interrupt ends the wait
+   * (the selector returns at once on an interrupted thread: it must not spin).
+   */
   private boolean await(int ops, long untilNanos) throws IOException {
+    if (Thread.currentThread().isInterrupted()) {
+      throw new InterruptedIOException("interrupted");
+    }
     long millis = Math.floorDiv(untilNanos - System.nanoTime() + 999_999, 1_000_000);
     if (millis <= 0) {
       return false;
