@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.systemd;
 
+import com.sun.security.auth.module.UnixSystem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,8 +153,12 @@ public final class DBusSystemManager implements SystemManager {
   private static Link open(Path socket) throws DBusException, IOException, InterruptedException {
     if (!socket.equals(PRIVATE_SOCKET) || Files.isWritable(socket)) {
       try {
-        return new Private(PeerLink.connect(socket));
-      } catch (DBusException | IOException | RuntimeException e) {
+        return new Private(
+            PeerLink.connect(
+                socket,
+                (int) new UnixSystem().getUid(),
+                System.nanoTime() + AHEAD_TIMEOUT.toNanos()));
+      } catch (IOException | RuntimeException e) {
         if (Thread.interrupted()) {
           throw new InterruptedException("given up on");
         }

@@ -79,6 +79,10 @@ final class DBusUserManager implements UserManager {
                       "Version"),
               FIRST_CALL_WAIT,
               deadline.nanos());
+    } catch (SocketTimeoutException e) {
+      close();
+      throw SystemdException.timeout(
+          "connect", "the user manager does not read: " + e.getMessage());
     } catch (IOException e) {
       close();
       throw SystemdException.failed("connect", readFailure(e));

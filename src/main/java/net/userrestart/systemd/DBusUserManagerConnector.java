@@ -1,37 +1,28 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.systemd;
 
+import com.sun.security.auth.module.UnixSystem;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import org.freedesktop.dbus.exceptions.DBusException;
 
 /**
  * Connects as root, peer to peer, to {@code /run/user/UID/systemd/private}. There is no bus daemon
  * there: no Hello, no name, and signals arrive whether asked for or not.
  */
-public final class DBusUserManagerConnector implements UserManagerConnector, AutoCloseable {
+public final class DBusUserManagerConnector implements UserManagerConnector {
   /** Pause between attempts while a manager is not reachable (re-executing, starting). */
   private static final Duration RETRY_PAUSE = Duration.ofMillis(20);
 
   private final SocketGuard guard;
-  /* dbus-java's SASL handshake has no timeout of its own: a watchdog interrupts it instead. */
-  private final ScheduledExecutorService watchdog;
+  /* Our uid, which SASL EXTERNAL names. */
+  private final int self;
 
   public DBusUserManagerConnector(Path runtimeRoot) {
     this.guard = new SocketGuard(runtimeRoot);
-    this.watchdog =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "connect-watchdog");
-              t.setDaemon(true);
-              return t;
-            });
+    this.self = (int) new UnixSystem().getUid();
   }
 
   @Override
@@ -64,21 +55,14 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
   private DBusUserManager open(int uid, SocketGuard.Checked checked, Deadline deadline)
       throws SystemdException {
     Path socket = checked.socket();
-    Alarm alarm = new Alarm(Thread.currentThread());
-    ScheduledFuture<?> ring =
-        watchdog.schedule(alarm::ring, deadline.remainingMillis(), TimeUnit.MILLISECONDS);
     PeerLink link;
     try {
-      link = PeerLink.connect(socket);
-    } catch (DBusException | IOException | RuntimeException e) {
-      if (alarm.rang() || deadline.expired()) {
-        throw SystemdException.timeout(
-            "connect", "the user manager accepted the connection but did not answer in time");
-      }
+      link = PeerLink.connect(socket, self, deadline.nanos());
+    } catch (SocketTimeoutException e) {
+      throw SystemdException.timeout(
+          "connect", "the user manager accepted the connection but did not answer in time");
+    } catch (IOException | RuntimeException e) {
       throw SystemdException.failed("connect", "cannot connect to " + socket + ": " + rootCause(e));
-    } finally {
-      alarm.disarm();
-      ring.cancel(false);
     }
     try {
       checkPeer(uid, checked.owner(), link);
@@ -113,39 +97,6 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
     }
   }
 
-  /**
-   * Interrupts a connect that runs past the deadline: a blocked connect(2) or SASL read on an
-   * interruptible channel ends at once. Only while it is building, never a connection in use.
-   */
-  private static final class Alarm {
-    private final Thread builder;
-    private boolean building = true;
-    private boolean rang;
-
-    Alarm(Thread builder) {
-      this.builder = builder;
-    }
-
-    synchronized void ring() {
-      if (building) {
-        rang = true;
-        builder.interrupt();
-      }
-    }
-
-    synchronized boolean rang() {
-      return rang;
-    }
-
-    /** Ends the alarm's hold; clears an interrupt it caused so the caller goes on normally. */
-    synchronized void disarm() {
-      building = false;
-      if (rang) {
-        Thread.interrupted();
-      }
-    }
-  }
-
   static String rootCause(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
@@ -161,10 +112,5 @@ public final class DBusUserManagerConnector implements UserManagerConnector, Aut
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  @Override
-  public void close() {
-    watchdog.shutdownNow();
   }
 }

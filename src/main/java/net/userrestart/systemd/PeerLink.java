@@ -5,31 +5,34 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import jdk.net.ExtendedSocketOptions;
-import org.freedesktop.dbus.connections.transports.AbstractTransport;
-import org.freedesktop.dbus.connections.transports.TransportBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.exceptions.MessageTypeException;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MessageFactory;
 import org.freedesktop.dbus.messages.MethodCall;
+import org.freedesktop.dbus.messages.constants.Endian;
 
 /**
- * A peer-to-peer D-Bus connection that is read and written on the calling thread, each step bounded
- * by a time. dbus-java connects, authenticates and (un)marshals; its connection classes, which
- * start five threads per connection, hand every message between them and export an object, are left
- * out: a client that sends a few calls in turn needs none of that, and a user manager is reached
- * twice per run.
+ * A peer-to-peer D-Bus connection to a systemd manager's private socket, read and written on the
+ * calling thread, every step bounded by a time: connect, SASL EXTERNAL, calls, replies. dbus-java
+ * (un)marshals the messages. Its connections are left out: they start five threads each, hand every
+ * message between them and export an object, and their SASL exchange cannot be bounded but by
+ * interrupting the thread; a client that sends a few calls in turn needs none of that, and reaches
+ * each user manager twice per run.
  */
 final class PeerLink implements AutoCloseable {
   /* systemd's own replies here are a few kB; anything near the protocol's 128 MiB is hostile. */
@@ -37,8 +40,11 @@ final class PeerLink implements AutoCloseable {
   private static final int MAX_BODY = 8 * 1024 * 1024;
   /* The message type of a signal, in the fixed header. */
   private static final byte SIGNAL = 4;
+  /* "OK" and a 32-digit GUID, or REJECTED and a list of mechanisms: far less than this. */
+  private static final int MAX_SASL_LINE = 512;
 
-  private final AbstractTransport transport;
+  /* Marshals calls; systemd reads either byte order. */
+  private final MessageFactory messages = new MessageFactory(Endian.LITTLE);
   private final SocketChannel channel;
   private final Selector selector;
   private final SelectionKey key;
@@ -47,41 +53,73 @@ final class PeerLink implements AutoCloseable {
   private ByteBuffer fields;
   private ByteBuffer body;
 
-  private PeerLink(AbstractTransport transport, SocketChannel channel, Selector selector)
-      throws IOException {
-    this.transport = transport;
+  private PeerLink(SocketChannel channel, Selector selector) throws IOException {
     this.channel = channel;
     this.selector = selector;
     this.key = channel.register(selector, SelectionKey.OP_READ);
   }
 
   /**
-   * Connects to {@code socket} and authenticates, in one attempt. dbus-java's SASL exchange has no
-   * timeout: an interrupt of the calling thread ends it, closing the socket.
+   * Connects to {@code socket} and authenticates as {@code uid} (ours) with SASL EXTERNAL, by
+   * {@code untilNanos}. A peer whose listen queue is full fails at once rather than blocking: the
+   * caller retries.
    */
-  static PeerLink connect(Path socket) throws DBusException, IOException {
-    AbstractTransport transport =
-        TransportBuilder.create("unix:path=" + socket)
-            .configure()
-            /* dbus-java's timeout is a budget of retries 500 ms apart, each with a new socket;
-             * 0 makes it one. Callers retry, faster. */
-            .withTimeout(0)
-            .back()
-            .build();
+  static PeerLink connect(Path socket, int uid, long untilNanos) throws IOException {
+    SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+    Selector selector = null;
     try {
-      SocketChannel channel = transport.getTransportConnection().getChannel();
       channel.configureBlocking(false);
-      Selector selector = Selector.open();
-      try {
-        return new PeerLink(transport, channel, selector);
-      } catch (IOException | RuntimeException e) {
-        selector.close();
-        throw e;
+      selector = Selector.open();
+      PeerLink link = new PeerLink(channel, selector);
+      if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
+        link.await(SelectionKey.OP_CONNECT, untilNanos, "connect");
+        channel.finishConnect();
       }
+      link.authenticate(uid, untilNanos);
+      return link;
     } catch (IOException | RuntimeException e) {
-      transport.close();
+      if (selector != null) {
+        selector.close();
+      }
+      channel.close();
       throw e;
     }
+  }
+
+  /*
+   * SASL as a D-Bus client does it: a NUL byte, AUTH EXTERNAL with our uid's digits in hex, the
+   * server's OK, BEGIN. No file descriptors are asked for: nothing here passes any.
+   */
+  private void authenticate(int uid, long untilNanos) throws IOException {
+    StringBuilder hex = new StringBuilder();
+    for (char c : Integer.toString(uid).toCharArray()) {
+      hex.append(Integer.toHexString(c));
+    }
+    write(
+        ByteBuffer.wrap(("\0AUTH EXTERNAL " + hex + "\r\n").getBytes(StandardCharsets.US_ASCII)),
+        untilNanos);
+    ByteBuffer line = ByteBuffer.allocate(MAX_SASL_LINE);
+    while (!endsLine(line)) {
+      if (!line.hasRemaining()) {
+        throw new IOException("authentication failed: an overlong answer to AUTH");
+      }
+      if (channel.read(line) < 0) {
+        throw new EOFException("the peer closed the connection during authentication");
+      }
+      if (!endsLine(line)) {
+        await(SelectionKey.OP_READ, untilNanos, "authenticate");
+      }
+    }
+    String answer = new String(line.array(), 0, line.position() - 2, StandardCharsets.US_ASCII);
+    if (!answer.startsWith("OK ")) {
+      throw new IOException("authentication failed: " + UnitName.printable(answer, Calls.MAX_TEXT));
+    }
+    write(ByteBuffer.wrap("BEGIN\r\n".getBytes(StandardCharsets.US_ASCII)), untilNanos);
+  }
+
+  private static boolean endsLine(ByteBuffer b) {
+    int n = b.position();
+    return n >= 2 && b.get(n - 2) == '\r' && b.get(n - 1) == '\n';
   }
 
   /** Who the kernel says is at the other end. */
@@ -90,7 +128,7 @@ final class PeerLink implements AutoCloseable {
   }
 
   MessageFactory messages() {
-    return transport.getMessageFactory();
+    return messages;
   }
 
   /** Writes a call whole, or throws {@link SocketTimeoutException} at {@code untilNanos}. */
@@ -99,11 +137,14 @@ final class PeerLink implements AutoCloseable {
       if (part == null) {
         break;
       }
-      ByteBuffer b = ByteBuffer.wrap(part);
-      while (b.hasRemaining()) {
-        if (channel.write(b) == 0 && !await(SelectionKey.OP_WRITE, untilNanos)) {
-          throw new SocketTimeoutException("the peer does not read");
-        }
+      write(ByteBuffer.wrap(part), untilNanos);
+    }
+  }
+
+  private void write(ByteBuffer b, long untilNanos) throws IOException {
+    while (b.hasRemaining()) {
+      if (channel.write(b) == 0) {
+        await(SelectionKey.OP_WRITE, untilNanos, "write");
       }
     }
   }
@@ -167,7 +208,9 @@ final class PeerLink implements AutoCloseable {
           continue;
         }
       }
-      if (!await(SelectionKey.OP_READ, untilNanos)) {
+      try {
+        await(SelectionKey.OP_READ, untilNanos, "read");
+      } catch (SocketTimeoutException e) {
         return null;
       }
     }
@@ -218,21 +261,21 @@ final class PeerLink implements AutoCloseable {
   }
 
   /**
-   * Waits for {@code ops}; false once {@code untilNanos} has passed. An interrupt ends the wait
-   * (the selector returns at once on an interrupted thread: it must not spin).
+   * Waits for {@code ops}, or throws {@link SocketTimeoutException} once {@code untilNanos} has
+   * passed. An interrupt ends the wait too: the selector returns at once on an interrupted thread,
+   * which must not spin.
    */
-  private boolean await(int ops, long untilNanos) throws IOException {
+  private void await(int ops, long untilNanos, String what) throws IOException {
     if (Thread.currentThread().isInterrupted()) {
       throw new InterruptedIOException("interrupted");
     }
     long millis = Math.floorDiv(untilNanos - System.nanoTime() + 999_999, 1_000_000);
     if (millis <= 0) {
-      return false;
+      throw new SocketTimeoutException(what + ": no answer in time");
     }
     key.interestOps(ops);
     selector.select(millis);
     selector.selectedKeys().clear();
-    return true;
   }
 
   @Override
@@ -243,7 +286,7 @@ final class PeerLink implements AutoCloseable {
       // Nothing is registered that outlives the channel.
     }
     try {
-      transport.close();
+      channel.close();
     } catch (IOException ignored) {
       // Closing a socket the peer already closed.
     }
