@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.freedesktop.dbus.DBusPath;
-import org.freedesktop.dbus.connections.AbstractConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.messages.Error;
 import org.freedesktop.dbus.messages.Message;
@@ -29,40 +28,9 @@ final class Calls {
   private Calls() {}
 
   /**
-   * Sends a call; the reply arrives on the returned call. The destination is null peer to peer,
-   * where there is no bus to route by name. dbus-java throws unchecked exceptions too (a connection
-   * the peer closed): every failure to send is a failure of {@code step}.
+   * A call, made but not sent; a failure to make it is a failure of {@code step}. The destination
+   * is null peer to peer, where there is no bus to route by name.
    */
-  static MethodCall send(
-      String step,
-      AbstractConnection connection,
-      String destination,
-      String path,
-      String iface,
-      String member,
-      String signature,
-      Object... args)
-      throws SystemdException {
-    MethodCall call =
-        methodCall(
-            step,
-            connection.getMessageFactory(),
-            destination,
-            path,
-            iface,
-            member,
-            signature,
-            args);
-    try {
-      connection.sendMessage(call);
-      return call;
-    } catch (RuntimeException e) {
-      throw SystemdException.failed(
-          step, "cannot send " + member + ": " + DBusUserManagerConnector.rootCause(e));
-    }
-  }
-
-  /** A call, made but not sent; a failure to make it is a failure of {@code step}. */
   static MethodCall methodCall(
       String step,
       MessageFactory messages,
@@ -78,7 +46,7 @@ final class Calls {
           null, destination, path, iface, member, (byte) 0, signature, args);
     } catch (DBusException | RuntimeException e) {
       throw SystemdException.failed(
-          step, "cannot send " + member + ": " + DBusUserManagerConnector.rootCause(e));
+          step, "cannot send " + member + ": " + SystemdException.rootCause(e));
     }
   }
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.systemd;
 
-import com.sun.security.auth.module.UnixSystem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,24 +53,66 @@ public final class DBusSystemManager implements SystemManager {
    * through a dbus-java connection, where a bus daemon routes by name.
    */
   private sealed interface Link {
+    /** A read-only call's reply, or null when none came by {@code untilNanos}. */
+    Message call(
+        String path, String iface, String member, String signature, long untilNanos, Object... args)
+        throws SystemdException;
+
     void close();
   }
 
   private record Private(PeerLink peer) implements Link {
+    @Override
+    public Message call(
+        String path, String iface, String member, String signature, long untilNanos, Object... args)
+        throws SystemdException {
+      try {
+        return peer.ask(
+            "list-users", path, iface, member, signature, FIRST_CALL_WAIT, untilNanos, args);
+      } catch (IOException e) {
+        throw PeerLink.failure("list-users", "PID 1", e);
+      }
+    }
+
     @Override
     public void close() {
       peer.close();
     }
   }
 
+  /* The system bus delivers the first call whole: one call, one wait. */
   private record Bus(AbstractConnection connection) implements Link {
+    @Override
+    public Message call(
+        String path, String iface, String member, String signature, long untilNanos, Object... args)
+        throws SystemdException {
+      MethodCall call =
+          Calls.methodCall(
+              "list-users",
+              connection.getMessageFactory(),
+              BUS_NAME,
+              path,
+              iface,
+              member,
+              signature,
+              args);
+      try {
+        connection.sendMessage(call);
+      } catch (RuntimeException e) {
+        // dbus-java throws unchecked when the bus has gone.
+        throw SystemdException.failed(
+            "list-users", "cannot send " + member + ": " + SystemdException.rootCause(e));
+      }
+      return call.getReply(Math.max(1, (untilNanos - System.nanoTime()) / 1_000_000));
+    }
+
     @Override
     public void close() {
       connection.disconnect();
     }
   }
 
-  /** Connects to PID 1, bounded by {@code timeout} (the handshake has no timeout of its own). */
+  /** Connects to PID 1 and lists the user managers, bounded by {@code timeout}. */
   public static DBusSystemManager connect(Duration timeout) throws SystemdException {
     return start().await(timeout);
   }
@@ -124,8 +165,7 @@ public final class DBusSystemManager implements SystemManager {
             "list-users", "PID 1 did not answer within " + timeout.toMillis() + " ms");
       } catch (ExecutionException e) {
         throw SystemdException.failed(
-            "list-users",
-            "cannot connect to the system bus: " + DBusUserManagerConnector.rootCause(e));
+            "list-users", "cannot connect to the system bus: " + SystemdException.rootCause(e));
       } catch (InterruptedException e) {
         task.cancel(true);
         Thread.currentThread().interrupt();
@@ -153,11 +193,7 @@ public final class DBusSystemManager implements SystemManager {
   private static Link open(Path socket) throws DBusException, IOException, InterruptedException {
     if (!socket.equals(PRIVATE_SOCKET) || Files.isWritable(socket)) {
       try {
-        return new Private(
-            PeerLink.connect(
-                socket,
-                (int) new UnixSystem().getUid(),
-                System.nanoTime() + AHEAD_TIMEOUT.toNanos()));
+        return new Private(PeerLink.connect(socket, System.nanoTime() + AHEAD_TIMEOUT.toNanos()));
       } catch (IOException | RuntimeException e) {
         if (Thread.interrupted()) {
           throw new InterruptedException("given up on");
@@ -212,52 +248,15 @@ public final class DBusSystemManager implements SystemManager {
     return value instanceof Number n ? n.longValue() : 0;
   }
 
-  /**
-   * Calls a read-only method and returns its reply. Peer to peer, the first call may be left unread
-   * when it arrives in the same read as the SASL BEGIN (as with user managers): while no answer
-   * came, the call is sent again, waiting longer each time. A duplicate read costs PID 1 nothing.
-   */
+  /** Calls a read-only method of PID 1 and returns the first value of its reply. */
   private Object call(String path, String iface, String member, String signature, Object... args)
       throws SystemdException {
-    long until = System.nanoTime() + timeout.toNanos();
-    Message reply;
-    if (link instanceof Private p) {
-      try {
-        reply =
-            p.peer()
-                .ask(
-                    messages ->
-                        Calls.methodCall(
-                            "list-users", messages, null, path, iface, member, signature, args),
-                    FIRST_CALL_WAIT,
-                    until);
-      } catch (IOException e) {
-        throw SystemdException.failed(
-            "list-users", "cannot read from PID 1: " + DBusUserManagerConnector.rootCause(e));
-      }
-    } else {
-      reply = busCall(((Bus) link).connection(), until, path, iface, member, signature, args);
-    }
+    Message reply =
+        link.call(path, iface, member, signature, System.nanoTime() + timeout.toNanos(), args);
     if (reply == null) {
       throw SystemdException.timeout("list-users", "PID 1 did not answer " + member);
     }
     return Calls.value("list-users", member, reply);
-  }
-
-  /* The system bus delivers the first call whole: one call, one wait. */
-  private static Message busCall(
-      AbstractConnection connection,
-      long until,
-      String path,
-      String iface,
-      String member,
-      String signature,
-      Object... args)
-      throws SystemdException {
-    MethodCall call =
-        Calls.send("list-users", connection, BUS_NAME, path, iface, member, signature, args);
-    long left = (until - System.nanoTime()) / 1_000_000;
-    return call.getReply(Math.max(1, left));
   }
 
   @Override

@@ -3,7 +3,6 @@ package net.userrestart.systemd;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -47,9 +46,8 @@ final class DBusUserManager implements UserManager {
           return size() > MAX_REMEMBERED_JOBS;
         }
       };
+  /* A read or write failed, or close() was called: nothing more goes over this connection. */
   private boolean closed;
-  /* The manager closed the connection: the answer to Reexecute, a failure anywhere else. */
-  private boolean hungUp;
   private String version = "";
 
   DBusUserManager(PeerLink link, Deadline deadline) {
@@ -66,52 +64,24 @@ final class DBusUserManager implements UserManager {
     try {
       reply =
           link.ask(
-              messages ->
-                  Calls.methodCall(
-                      "connect",
-                      messages,
-                      null,
-                      Calls.PATH,
-                      Calls.PROPERTIES,
-                      "Get",
-                      "ss",
-                      Calls.MANAGER,
-                      "Version"),
+              "connect",
+              Calls.PATH,
+              Calls.PROPERTIES,
+              "Get",
+              "ss",
               FIRST_CALL_WAIT,
-              deadline.nanos());
-    } catch (SocketTimeoutException e) {
-      close();
-      throw SystemdException.timeout(
-          "connect", "the user manager does not read: " + e.getMessage());
+              deadline.nanos(),
+              Calls.MANAGER,
+              "Version");
     } catch (IOException e) {
-      close();
-      throw SystemdException.failed("connect", readFailure(e));
-    } catch (SystemdException e) {
-      close();
-      throw e;
+      throw failure("connect", e);
     }
     if (reply == null) {
-      close();
       throw SystemdException.timeout("connect", "the user manager did not answer a first call");
     }
     try {
-      version = UnitName.printable(String.valueOf(firstAnswer(reply)), Calls.MAX_TEXT);
-    } catch (SystemdException e) {
-      close();
-      throw e;
-    }
-  }
-
-  /* What the user sees of a failed read. */
-  private static String readFailure(IOException e) {
-    return e instanceof EOFException
-        ? "the user manager closed the connection"
-        : "cannot read from the user manager: " + e.getMessage();
-  }
-
-  private static Object firstAnswer(Message reply) throws SystemdException {
-    try {
-      return Calls.value("connect", "Get", reply);
+      version =
+          UnitName.printable(String.valueOf(Calls.value("connect", "Get", reply)), Calls.MAX_TEXT);
     } catch (SystemdException e) {
       throw SystemdException.failed(
           "connect", "the user manager refused a first call: " + e.getMessage());
@@ -129,24 +99,19 @@ final class DBusUserManager implements UserManager {
      * is the answer; a reply can only be an error (permission, or not a manager at all). */
     try {
       long serial = send("reexecute", Calls.MANAGER, "Reexecute", null).getSerial();
-      for (Message m = next("reexecute", deadline.nanos(), false);
-          m != null;
-          m = next("reexecute", deadline.nanos(), false)) {
-        if (!(m instanceof DBusSignal) && m.getReplySerial() == serial) {
-          if (m instanceof Error error) {
-            throw SystemdException.failed(
-                "reexecute",
-                "Reexecute failed: " + error.getName() + ": " + Calls.errorText(error));
-          }
-          throw SystemdException.failed(
-              "reexecute", "the user manager replied instead of re-executing");
-        }
+      Message m = link.reply(s -> s == serial, deadline.nanos(), null);
+      if (m instanceof Error error) {
+        throw SystemdException.failed(
+            "reexecute", "Reexecute failed: " + error.getName() + ": " + Calls.errorText(error));
       }
-    } catch (SystemdException e) {
-      if (hungUp) {
-        return;
+      if (m != null) {
+        throw SystemdException.failed(
+            "reexecute", "the user manager replied instead of re-executing");
       }
-      throw e;
+    } catch (EOFException e) {
+      return;
+    } catch (IOException e) {
+      throw failure("reexecute", e);
     } finally {
       close();
     }
@@ -247,58 +212,52 @@ final class DBusUserManager implements UserManager {
         return results;
       }
       try {
-        if (next("wait-jobs", deadline.nanos(), true) == null) {
-          return results;
+        Message m = link.next(deadline.nanos(), true);
+        if (m == null) {
+          return results; // the deadline
         }
-      } catch (SystemdException e) {
-        return results;
+        if (m instanceof DBusSignal signal) {
+          onSignal(signal);
+        }
+      } catch (IOException e) {
+        closed = true;
       }
     }
   }
 
   private MethodCall send(
       String step, String iface, String member, String signature, Object... args)
-      throws SystemdException {
+      throws SystemdException, IOException {
     if (closed) {
       throw SystemdException.failed(step, "the connection to the user manager is closed");
     }
-    MethodCall call =
-        Calls.methodCall(step, link.messages(), null, Calls.PATH, iface, member, signature, args);
-    try {
-      link.send(call, deadline.nanos());
-    } catch (SocketTimeoutException e) {
-      throw SystemdException.timeout(
-          step, "cannot send " + member + " within the deadline: " + e.getMessage());
-    } catch (IOException e) {
-      closed = true;
-      throw SystemdException.failed(step, "cannot send " + member + ": " + e.getMessage());
-    }
-    return call;
+    return link.send(step, Calls.PATH, iface, member, signature, deadline.nanos(), args);
   }
 
-  /**
-   * The next message, or null at {@code until}. With {@code signals}, JobRemoved signals are kept
-   * on the way; without, all are dropped unread (before the first call that enqueues a job, none
-   * can be for one of ours).
-   */
-  private Message next(String step, long until, boolean signals) throws SystemdException {
-    Message m;
+  /** Calls a manager method and waits for its reply within the deadline. */
+  private Object call(String step, String iface, String member, String signature, Object... args)
+      throws SystemdException {
+    Message reply;
     try {
-      m = link.next(until, signals);
+      long serial = send(step, iface, member, signature, args).getSerial();
+      reply = link.reply(s -> s == serial, deadline.nanos(), this::onSignal);
     } catch (IOException e) {
-      closed = true;
-      hungUp = e instanceof EOFException;
-      throw SystemdException.failed(step, readFailure(e));
+      throw failure(step, e);
     }
-    if (m instanceof DBusSignal signal
-        && "JobRemoved".equals(signal.getName())
-        && Calls.MANAGER.equals(signal.getInterface())) {
-      onJobRemoved(signal);
-    }
-    return m;
+    // No value (Reload) is a success with nothing to return; no reply at all is a timeout.
+    return Calls.value(step, member, reply);
   }
 
-  private void onJobRemoved(DBusSignal signal) {
+  private SystemdException failure(String step, IOException e) {
+    closed = true;
+    return PeerLink.failure(step, "the user manager", e);
+  }
+
+  /* Keeps what a JobRemoved says: the only way to learn how a job ended. */
+  private void onSignal(DBusSignal signal) {
+    if (!"JobRemoved".equals(signal.getName()) || !Calls.MANAGER.equals(signal.getInterface())) {
+      return;
+    }
     Object[] p;
     try {
       p = signal.getParameters();
@@ -306,31 +265,15 @@ final class DBusUserManager implements UserManager {
       return;
     }
     // What is kept reaches the report: a unit name and a result word, nothing else.
-    if (p == null
-        || p.length != 4
-        || !(p[1] instanceof DBusPath job)
-        || !(p[2] instanceof String unit)
-        || !(p[3] instanceof String result)
-        || UnitName.problem(unit) != null
-        || !result.matches("[a-z-]{1,32}")) {
-      return;
+    if (p != null
+        && p.length == 4
+        && p[1] instanceof DBusPath job
+        && p[2] instanceof String unit
+        && p[3] instanceof String result
+        && UnitName.problem(unit) == null
+        && result.matches("[a-z-]{1,32}")) {
+      finished.put(job.getPath(), new JobResult(unit, result));
     }
-    finished.put(job.getPath(), new JobResult(unit, result));
-  }
-
-  /** Calls a manager method and waits for its reply within the deadline. */
-  private Object call(String step, String iface, String member, String signature, Object... args)
-      throws SystemdException {
-    long serial = send(step, iface, member, signature, args).getSerial();
-    for (Message m = next(step, deadline.nanos(), true);
-        m != null;
-        m = next(step, deadline.nanos(), true)) {
-      if (!(m instanceof DBusSignal) && m.getReplySerial() == serial) {
-        // No value (Reload) is a success with nothing to return.
-        return Calls.value(step, member, m);
-      }
-    }
-    return Calls.value(step, member, null);
   }
 
   @Override

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.systemd;
 
-import com.sun.security.auth.module.UnixSystem;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.file.Path;
@@ -17,12 +16,9 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
   private static final Duration RETRY_PAUSE = Duration.ofMillis(20);
 
   private final SocketGuard guard;
-  /* Our uid, which SASL EXTERNAL names. */
-  private final int self;
 
   public DBusUserManagerConnector(Path runtimeRoot) {
     this.guard = new SocketGuard(runtimeRoot);
-    this.self = (int) new UnixSystem().getUid();
   }
 
   @Override
@@ -32,7 +28,12 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
     while (!deadline.expired()) {
       try {
         DBusUserManager manager = open(uid, guard.check(uid), deadline);
-        manager.handshake();
+        try {
+          manager.handshake();
+        } catch (SystemdException e) {
+          manager.close();
+          throw e;
+        }
         return manager;
       } catch (SystemdException e) {
         if (e.kind() == SystemdException.Kind.REFUSED) {
@@ -57,12 +58,13 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
     Path socket = checked.socket();
     PeerLink link;
     try {
-      link = PeerLink.connect(socket, self, deadline.nanos());
+      link = PeerLink.connect(socket, deadline.nanos());
     } catch (SocketTimeoutException e) {
       throw SystemdException.timeout(
           "connect", "the user manager accepted the connection but did not answer in time");
     } catch (IOException | RuntimeException e) {
-      throw SystemdException.failed("connect", "cannot connect to " + socket + ": " + rootCause(e));
+      throw SystemdException.failed(
+          "connect", "cannot connect to " + socket + ": " + SystemdException.rootCause(e));
     }
     try {
       checkPeer(uid, checked.owner(), link);
@@ -71,7 +73,8 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
       link.close();
       throw e instanceof SystemdException x
           ? x
-          : SystemdException.failed("connect", "cannot check the peer: " + rootCause(e));
+          : SystemdException.failed(
+              "connect", "cannot check the peer: " + SystemdException.rootCause(e));
     }
   }
 
@@ -88,22 +91,14 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
     } catch (IOException | RuntimeException e) {
       // The kernel knows the peer of every connected socket: failing to read it means the peer
       // has gone already. Not a refusal: the next attempt may find the manager back.
-      throw SystemdException.failed("connect", "cannot read peer credentials: " + rootCause(e));
+      throw SystemdException.failed(
+          "connect", "cannot read peer credentials: " + SystemdException.rootCause(e));
     }
     if (!peer.equals(owner)) {
       throw SystemdException.refused(
           "connect",
           "peer of the user manager socket runs as user " + peer.getName() + ", not uid " + uid);
     }
-  }
-
-  static String rootCause(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    String message = t.getMessage();
-    return message == null ? t.getClass().getSimpleName() : message;
   }
 
   private static void sleep(long millis) {

@@ -13,14 +13,18 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.LongPredicate;
 import jdk.net.ExtendedSocketOptions;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.exceptions.MessageTypeException;
+import org.freedesktop.dbus.messages.DBusSignal;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MessageFactory;
 import org.freedesktop.dbus.messages.MethodCall;
@@ -50,8 +54,7 @@ final class PeerLink implements AutoCloseable {
   private final SelectionKey key;
   /* The 12-byte fixed header and the length of the header fields, then the rest of a message. */
   private final ByteBuffer start = ByteBuffer.allocate(16);
-  private ByteBuffer fields;
-  private ByteBuffer body;
+  private ByteBuffer[] rest;
 
   private PeerLink(SocketChannel channel, Selector selector) throws IOException {
     this.channel = channel;
@@ -59,12 +62,16 @@ final class PeerLink implements AutoCloseable {
     this.key = channel.register(selector, SelectionKey.OP_READ);
   }
 
+  /** Our effective uid: the owner of /proc/self. */
+  static int ourUid() throws IOException {
+    return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+  }
+
   /**
-   * Connects to {@code socket} and authenticates as {@code uid} (ours) with SASL EXTERNAL, by
-   * {@code untilNanos}. A peer whose listen queue is full fails at once rather than blocking: the
-   * caller retries.
+   * Connects to {@code socket} and authenticates with SASL EXTERNAL, by {@code untilNanos}. A peer
+   * whose listen queue is full fails at once rather than blocking: the caller retries.
    */
-  static PeerLink connect(Path socket, int uid, long untilNanos) throws IOException {
+  static PeerLink connect(Path socket, long untilNanos) throws IOException {
     SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
     Selector selector = null;
     try {
@@ -75,7 +82,7 @@ final class PeerLink implements AutoCloseable {
         link.await(SelectionKey.OP_CONNECT, untilNanos, "connect");
         channel.finishConnect();
       }
-      link.authenticate(uid, untilNanos);
+      link.authenticate(untilNanos);
       return link;
     } catch (IOException | RuntimeException e) {
       if (selector != null) {
@@ -90,14 +97,12 @@ final class PeerLink implements AutoCloseable {
    * SASL as a D-Bus client does it: a NUL byte, AUTH EXTERNAL with our uid's digits in hex, the
    * server's OK, BEGIN. No file descriptors are asked for: nothing here passes any.
    */
-  private void authenticate(int uid, long untilNanos) throws IOException {
+  private void authenticate(long untilNanos) throws IOException {
     StringBuilder hex = new StringBuilder();
-    for (char c : Integer.toString(uid).toCharArray()) {
+    for (char c : Integer.toString(ourUid()).toCharArray()) {
       hex.append(Integer.toHexString(c));
     }
-    write(
-        ByteBuffer.wrap(("\0AUTH EXTERNAL " + hex + "\r\n").getBytes(StandardCharsets.US_ASCII)),
-        untilNanos);
+    write(ascii("\0AUTH EXTERNAL " + hex + "\r\n"), untilNanos);
     ByteBuffer line = ByteBuffer.allocate(MAX_SASL_LINE);
     while (!endsLine(line)) {
       if (!line.hasRemaining()) {
@@ -114,7 +119,11 @@ final class PeerLink implements AutoCloseable {
     if (!answer.startsWith("OK ")) {
       throw new IOException("authentication failed: " + UnitName.printable(answer, Calls.MAX_TEXT));
     }
-    write(ByteBuffer.wrap("BEGIN\r\n".getBytes(StandardCharsets.US_ASCII)), untilNanos);
+    write(ascii("BEGIN\r\n"), untilNanos);
+  }
+
+  private static ByteBuffer ascii(String s) {
+    return ByteBuffer.wrap(s.getBytes(StandardCharsets.US_ASCII));
   }
 
   private static boolean endsLine(ByteBuffer b) {
@@ -127,18 +136,24 @@ final class PeerLink implements AutoCloseable {
     return channel.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
   }
 
-  MessageFactory messages() {
-    return messages;
-  }
-
-  /** Writes a call whole, or throws {@link SocketTimeoutException} at {@code untilNanos}. */
-  void send(MethodCall call, long untilNanos) throws IOException {
+  /** Makes a call addressed to no bus name (there is no bus here) and sends it. */
+  MethodCall send(
+      String step,
+      String path,
+      String iface,
+      String member,
+      String signature,
+      long untilNanos,
+      Object... args)
+      throws SystemdException, IOException {
+    MethodCall call = Calls.methodCall(step, messages, null, path, iface, member, signature, args);
     for (byte[] part : call.getWireData()) {
       if (part == null) {
         break;
       }
       write(ByteBuffer.wrap(part), untilNanos);
     }
+    return call;
   }
 
   private void write(ByteBuffer b, long untilNanos) throws IOException {
@@ -150,57 +165,70 @@ final class PeerLink implements AutoCloseable {
   }
 
   /**
-   * Sends a read-only call made by {@code make} and returns its reply, or null when none came by
-   * {@code untilNanos}; signals are dropped. A systemd manager may leave a call that arrived in the
-   * same read as the SASL BEGIN unread until more data comes: while no reply came, the call is sent
-   * again, waiting twice as long each time. A duplicate read costs the manager nothing.
+   * Reads up to the reply (a return or an error) to a call whose serial {@code ours} accepts, and
+   * returns it, or null when none came by {@code untilNanos}. Signals read on the way go to {@code
+   * signals}, or are dropped unparsed when it is null: a manager that re-executes sends one for
+   * each of its units first.
    */
-  Message ask(Maker make, Duration firstWait, long untilNanos)
+  Message reply(LongPredicate ours, long untilNanos, Consumer<DBusSignal> signals)
+      throws IOException {
+    boolean parse = signals != null;
+    for (Message m = next(untilNanos, parse); m != null; m = next(untilNanos, parse)) {
+      if (m instanceof DBusSignal signal) {
+        signals.accept(signal);
+      } else if (ours.test(m.getReplySerial())) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Sends a read-only call and returns its reply, or null when none came by {@code untilNanos};
+   * signals are dropped. A systemd manager may leave a call that arrived in the same read as the
+   * SASL BEGIN unread until more data comes: while no reply came, the call is sent again, waiting
+   * twice as long each time. A duplicate read costs the manager nothing.
+   */
+  Message ask(
+      String step,
+      String path,
+      String iface,
+      String member,
+      String signature,
+      Duration firstWait,
+      long untilNanos,
+      Object... args)
       throws IOException, SystemdException {
     List<Long> sent = new ArrayList<>();
     long wait = firstWait.toNanos();
     while (untilNanos - System.nanoTime() > 0) {
-      MethodCall call = make.call(messages());
-      send(call, untilNanos);
-      sent.add(call.getSerial());
-      long until = Math.min(untilNanos, System.nanoTime() + wait);
-      for (Message m = next(until, false); m != null; m = next(until, false)) {
-        if (sent.contains(m.getReplySerial())) {
-          return m;
-        }
+      sent.add(send(step, path, iface, member, signature, untilNanos, args).getSerial());
+      Message m = reply(sent::contains, Math.min(untilNanos, System.nanoTime() + wait), null);
+      if (m != null) {
+        return m;
       }
       wait *= 2;
     }
     return null;
   }
 
-  /** Makes a call with this connection's message factory. */
-  @FunctionalInterface
-  interface Maker {
-    MethodCall call(MessageFactory messages) throws SystemdException;
-  }
-
   /**
    * The next message, or null when none came by {@code untilNanos}. Throws {@link EOFException}
-   * when the peer closed the connection. Signals are dropped unread unless {@code signals}: a
-   * manager that re-executes sends one for each of its units first. A message dbus-java cannot make
-   * sense of is skipped, as its own connections do; one too large to be systemd's ends the
-   * connection.
+   * when the peer closed the connection. Signals are dropped unparsed unless {@code signals}. A
+   * message dbus-java cannot make sense of is skipped, as its own connections do; one too large to
+   * be systemd's ends the connection.
    */
   Message next(long untilNanos, boolean signals) throws IOException {
     while (true) {
-      if (fields == null) {
+      if (rest == null) {
         read(start);
         if (!start.hasRemaining()) {
           begin();
         }
       }
-      if (fields != null) {
-        read(fields.hasRemaining() ? fields : body);
-        if (!fields.hasRemaining() && body.hasRemaining()) {
-          read(body);
-        }
-        if (!fields.hasRemaining() && !body.hasRemaining()) {
+      if (rest != null) {
+        read(rest);
+        if (!rest[0].hasRemaining() && !rest[1].hasRemaining()) {
           Message m = finish(signals);
           if (m != null) {
             return m;
@@ -216,8 +244,8 @@ final class PeerLink implements AutoCloseable {
     }
   }
 
-  private void read(ByteBuffer into) throws IOException {
-    if (into.hasRemaining() && channel.read(into) < 0) {
+  private void read(ByteBuffer... into) throws IOException {
+    if (channel.read(into) < 0) {
       throw new EOFException("the peer closed the connection");
     }
   }
@@ -236,25 +264,24 @@ final class PeerLink implements AutoCloseable {
       throw new IOException(
           "message too large (" + fieldsLength + " bytes of header, " + bodyLength + " of body)");
     }
-    int padded = (int) ((fieldsLength + 7) & ~7L);
-    fields = ByteBuffer.allocate(8 + padded);
+    // dbus-java's header array: the fields' length, 4 unused bytes, the fields padded to 8.
+    ByteBuffer fields = ByteBuffer.allocate(8 + (int) ((fieldsLength + 7) & ~7L));
     fields.put(s, 12, 4).position(8);
-    body = ByteBuffer.allocate((int) bodyLength);
+    rest = new ByteBuffer[] {fields, ByteBuffer.allocate((int) bodyLength)};
   }
 
   private Message finish(boolean signals) {
     byte[] fixed = new byte[12];
     System.arraycopy(start.array(), 0, fixed, 0, 12);
-    byte[] header = fields.array();
-    byte[] content = body.array();
+    byte[] header = rest[0].array();
+    byte[] body = rest[1].array();
     start.clear();
-    fields = null;
-    body = null;
+    rest = null;
     if (!signals && fixed[1] == SIGNAL) {
       return null;
     }
     try {
-      return MessageFactory.createMessage(fixed[1], fixed, header, content, null);
+      return MessageFactory.createMessage(fixed[1], fixed, header, body, null);
     } catch (DBusException | MessageTypeException | RuntimeException e) {
       return null;
     }
@@ -276,6 +303,21 @@ final class PeerLink implements AutoCloseable {
     key.interestOps(ops);
     selector.select(millis);
     selector.selectedKeys().clear();
+  }
+
+  /**
+   * A failed read or write as a step's failure: the deadline passing is a timeout, everything else
+   * (the peer hanging up, a message too large) a failure. {@code who} names the peer.
+   */
+  static SystemdException failure(String step, String who, IOException e) {
+    if (e instanceof SocketTimeoutException) {
+      return SystemdException.timeout(
+          step, who + " did not answer in time (" + e.getMessage() + ")");
+    }
+    if (e instanceof EOFException) {
+      return SystemdException.failed(step, who + " closed the connection");
+    }
+    return SystemdException.failed(step, "cannot talk to " + who + ": " + e.getMessage());
   }
 
   @Override

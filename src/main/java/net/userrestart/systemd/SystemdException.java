@@ -68,4 +68,14 @@ public final class SystemdException extends Exception {
   static SystemdException failed(String step, String message) {
     return new SystemdException(Kind.FAILED, step, message);
   }
+
+  /** The innermost cause's message: what dbus-java and the JDK wrap several times over. */
+  static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String message = t.getMessage();
+    return message == null ? t.getClass().getSimpleName() : message;
+  }
 }
