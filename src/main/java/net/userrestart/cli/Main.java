@@ -24,12 +24,16 @@ public final class Main {
     Context context = new Context(host, new MarkStore(MarkStore.DEFAULT_ROOT), env);
     PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
     PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
-    System.exit(run(context, out, err, args));
+    System.exit(run(context, out, err, preview, args));
   }
 
   /** Runs one command line; what tests call. */
   static int run(Context context, PrintWriter out, PrintWriter err, String... args) {
-    Preview preview = Preview.of(args);
+    return run(context, out, err, Preview.of(args), args);
+  }
+
+  private static int run(
+      Context context, PrintWriter out, PrintWriter err, Preview preview, String[] args) {
     ErrorHandler errors = new ErrorHandler(preview.debug(context.env()));
     return commandLine(context, preview.needsSubcommands())
         .setOut(out)
@@ -60,9 +64,10 @@ public final class Main {
   }
 
   /*
-   * dbus-java logs through slf4j at WARN when a peer disconnects, which a re-executing manager
-   * always does. Those lines are noise to a user; show them only at debug level. slf4j-simple
-   * reads its configuration once, from system properties, before the first logger exists.
+   * dbus-java (the system bus, when PID 1's private socket cannot be used) logs through slf4j, at
+   * WARN for what is routine to us, such as a peer that disconnects. Those lines are noise to a
+   * user; show them only at debug level. slf4j-simple reads its configuration once, from system
+   * properties, before the first logger exists.
    */
   private static void quietLibraries(boolean debug) {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "off");

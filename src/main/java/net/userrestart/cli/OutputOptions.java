@@ -20,7 +20,9 @@ final class OutputOptions {
 
   @Option(
       names = {"-v", "--verbose"},
-      description = "Log more on standard error; twice for debug output, including the D-Bus library's.")
+      description =
+          "Log more on standard error; twice for debug output (each user's connections and"
+              + " systemd version).")
   boolean[] verbose = new boolean[0];
 
   /** The log level: -q, -v, -vv, else $SYSTEMD_LOG_LEVEL, else notice. */
