@@ -2,6 +2,7 @@
 package net.userrestart.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -222,5 +223,35 @@ class RestartIT {
         box.root("cat", "/run/user/" + u.uid() + "/sur-reloads").stdout().strip(),
         "ExecReload did not run");
     assertNotEquals(demo, box.identity(u, MARKED), "a unit marked for restart was not restarted");
+  }
+
+  /**
+   * PID 1's private socket masked (as on a system whose PID 1 refuses it): the user managers are
+   * listed over the system bus instead, with their PIDs, and the run restarts every user.
+   */
+  @Test
+  void h_pid1IsAskedOverTheSystemBusWhenItsPrivateSocketCannotBeUsed() {
+    Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
+    Map<SandboxUser, String> marked = identities(MARKED);
+    box.toolOk("mark", MARKED);
+    ExecResult mask = box.root("mount", "--bind", "/dev/null", "/run/systemd/private");
+    assertEquals(0, mask.exitCode(), mask::toString);
+    try {
+      assertFalse(box.root("test", "-S", "/run/systemd/private").ok(), "PID 1's socket not masked");
+
+      ExecResult list = box.toolOk("list");
+      ExecResult run = box.toolOk("--all-users", "--json");
+
+      for (SandboxUser u : box.users()) {
+        assertTrue(list.stdout().contains(" " + box.managerPid(u) + " "), list::toString);
+      }
+      assertTrue(run.stdout().contains("\"ok\":true"), run::toString);
+      for (SandboxUser u : box.users()) {
+        assertNotEquals(marked.get(u), box.identity(u, MARKED), u + ": marked unit not restarted");
+        assertEquals(gens.get(u).reexecuted(), box.managerGeneration(u), u + ": not re-executed");
+      }
+    } finally {
+      box.root("umount", "/run/systemd/private");
+    }
   }
 }
