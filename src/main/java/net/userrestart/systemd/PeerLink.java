@@ -79,7 +79,7 @@ final class PeerLink implements AutoCloseable {
       selector = Selector.open();
       PeerLink link = new PeerLink(channel, selector);
       if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
-        link.await(SelectionKey.OP_CONNECT, untilNanos, "connect");
+        link.await(SelectionKey.OP_CONNECT, untilNanos, "the connection was not accepted");
         channel.finishConnect();
       }
       link.authenticate(untilNanos);
@@ -112,7 +112,7 @@ final class PeerLink implements AutoCloseable {
         throw new EOFException("the peer closed the connection during authentication");
       }
       if (!endsLine(line)) {
-        await(SelectionKey.OP_READ, untilNanos, "authenticate");
+        await(SelectionKey.OP_READ, untilNanos, "no answer to AUTH");
       }
     }
     String answer = new String(line.array(), 0, line.position() - 2, StandardCharsets.US_ASCII);
@@ -159,7 +159,7 @@ final class PeerLink implements AutoCloseable {
   private void write(ByteBuffer b, long untilNanos) throws IOException {
     while (b.hasRemaining()) {
       if (channel.write(b) == 0) {
-        await(SelectionKey.OP_WRITE, untilNanos, "write");
+        await(SelectionKey.OP_WRITE, untilNanos, "it does not read what is sent");
       }
     }
   }
@@ -237,7 +237,7 @@ final class PeerLink implements AutoCloseable {
         }
       }
       try {
-        await(SelectionKey.OP_READ, untilNanos, "read");
+        await(SelectionKey.OP_READ, untilNanos, "no reply");
       } catch (SocketTimeoutException e) {
         return null;
       }
@@ -288,17 +288,17 @@ final class PeerLink implements AutoCloseable {
   }
 
   /**
-   * Waits for {@code ops}, or throws {@link SocketTimeoutException} once {@code untilNanos} has
-   * passed. An interrupt ends the wait too: the selector returns at once on an interrupted thread,
-   * which must not spin.
+   * Waits for {@code ops}, or throws a {@link SocketTimeoutException} saying what is {@code
+   * missing} once {@code untilNanos} has passed. An interrupt ends the wait too: the selector
+   * returns at once on an interrupted thread, which must not spin.
    */
-  private void await(int ops, long untilNanos, String what) throws IOException {
+  private void await(int ops, long untilNanos, String missing) throws IOException {
     if (Thread.currentThread().isInterrupted()) {
       throw new InterruptedIOException("interrupted");
     }
     long millis = Math.floorDiv(untilNanos - System.nanoTime() + 999_999, 1_000_000);
     if (millis <= 0) {
-      throw new SocketTimeoutException(what + ": no answer in time");
+      throw new SocketTimeoutException(missing);
     }
     key.interestOps(ops);
     selector.select(millis);
@@ -311,8 +311,7 @@ final class PeerLink implements AutoCloseable {
    */
   static SystemdException failure(String step, String who, IOException e) {
     if (e instanceof SocketTimeoutException) {
-      return SystemdException.timeout(
-          step, who + " did not answer in time (" + e.getMessage() + ")");
+      return SystemdException.timeout(step, who + " timed out: " + e.getMessage());
     }
     if (e instanceof EOFException) {
       return SystemdException.failed(step, who + " closed the connection");
