@@ -94,15 +94,17 @@ final class PeerLink implements AutoCloseable {
   }
 
   /*
-   * SASL as a D-Bus client does it: a NUL byte, AUTH EXTERNAL with our uid's digits in hex, the
-   * server's OK, BEGIN. No file descriptors are asked for: nothing here passes any.
+   * SASL as sd-bus clients (systemctl) do it: a NUL byte, AUTH EXTERNAL with our uid's digits in
+   * hex and BEGIN in one write, then the server's OK. Sending BEGIN only after the OK lets it
+   * arrive in the same read as the first call, which systemd's sd-bus then leaves unread until
+   * more data comes. No file descriptors are asked for: nothing here passes any.
    */
   private void authenticate(long untilNanos) throws IOException {
     StringBuilder hex = new StringBuilder();
     for (char c : Integer.toString(ourUid()).toCharArray()) {
       hex.append(Integer.toHexString(c));
     }
-    write(ascii("\0AUTH EXTERNAL " + hex + "\r\n"), untilNanos);
+    write(ascii("\0AUTH EXTERNAL " + hex + "\r\nBEGIN\r\n"), untilNanos);
     ByteBuffer line = ByteBuffer.allocate(MAX_SASL_LINE);
     while (!endsLine(line)) {
       if (!line.hasRemaining()) {
@@ -119,7 +121,6 @@ final class PeerLink implements AutoCloseable {
     if (!answer.startsWith("OK ")) {
       throw new IOException("authentication failed: " + UnitName.printable(answer, Calls.MAX_TEXT));
     }
-    write(ascii("BEGIN\r\n"), untilNanos);
   }
 
   private static ByteBuffer ascii(String s) {
@@ -185,9 +186,10 @@ final class PeerLink implements AutoCloseable {
 
   /**
    * Sends a read-only call and returns its reply, or null when none came by {@code untilNanos};
-   * signals are dropped. A systemd manager may leave a call that arrived in the same read as the
-   * SASL BEGIN unread until more data comes: while no reply came, the call is sent again, waiting
-   * twice as long each time. A duplicate read costs the manager nothing.
+   * signals are dropped. A systemd manager leaves a call that arrived in the same read as the SASL
+   * BEGIN unread until more data comes. BEGIN goes with AUTH so that this does not happen; should
+   * it, the call is sent again while no reply came, waiting twice as long each time. A duplicate
+   * read costs the manager nothing.
    */
   Message ask(
       String step,
