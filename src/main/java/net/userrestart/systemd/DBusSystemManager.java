@@ -193,7 +193,8 @@ public final class DBusSystemManager implements SystemManager {
   private static Link open(Path socket) throws DBusException, IOException, InterruptedException {
     if (!socket.equals(PRIVATE_SOCKET) || Files.isWritable(socket)) {
       try {
-        return new Private(PeerLink.connect(socket, System.nanoTime() + AHEAD_TIMEOUT.toNanos()));
+        return new Private(
+            PeerLink.connect(socket, System.nanoTime() + AHEAD_TIMEOUT.toNanos(), null));
       } catch (IOException | RuntimeException e) {
         if (Thread.interrupted()) {
           throw new InterruptedException("given up on");

@@ -212,7 +212,7 @@ final class DBusUserManager implements UserManager {
         return results;
       }
       try {
-        Message m = link.next(deadline.nanos(), true);
+        Message m = link.next(deadline.nanos());
         if (m == null) {
           return results; // the deadline
         }

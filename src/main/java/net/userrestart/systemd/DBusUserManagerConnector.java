@@ -58,7 +58,7 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
     Path socket = checked.socket();
     PeerLink link;
     try {
-      link = PeerLink.connect(socket, deadline.nanos());
+      link = PeerLink.connect(socket, deadline.nanos(), "JobRemoved");
     } catch (SocketTimeoutException e) {
       throw SystemdException.timeout(
           "connect", "the user manager accepted the connection but did not answer in time");

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.LongPredicate;
@@ -42,24 +43,29 @@ final class PeerLink implements AutoCloseable {
   /* systemd's own replies here are a few kB; anything near the protocol's 128 MiB is hostile. */
   private static final int MAX_HEADER_FIELDS = 64 * 1024;
   private static final int MAX_BODY = 8 * 1024 * 1024;
-  /* The message type of a signal, in the fixed header. */
+  /* The message type of a signal, in the fixed header, and the header field naming its member. */
   private static final byte SIGNAL = 4;
+  private static final byte MEMBER = 3;
   /* "OK" and a 32-digit GUID, or REJECTED and a list of mechanisms: far less than this. */
   private static final int MAX_SASL_LINE = 512;
+  /* Room for a re-exec's whole burst of signals, a few hundred bytes each, in one read. */
+  private static final int BUFFER = 16 * 1024;
 
   /* Marshals calls; systemd reads either byte order. */
   private final MessageFactory messages = new MessageFactory(Endian.LITTLE);
   private final SocketChannel channel;
   private final Selector selector;
   private final SelectionKey key;
-  /* The 12-byte fixed header and the length of the header fields, then the rest of a message. */
-  private final ByteBuffer start = ByteBuffer.allocate(16);
-  private ByteBuffer[] rest;
+  /* The signal kept, by member name; every other signal is dropped before it is parsed. */
+  private final byte[] kept;
+  /* Bytes read and not yet taken, between position and limit. */
+  private ByteBuffer in = ByteBuffer.allocate(BUFFER).flip();
 
-  private PeerLink(SocketChannel channel, Selector selector) throws IOException {
+  private PeerLink(SocketChannel channel, Selector selector, String keptSignal) throws IOException {
     this.channel = channel;
     this.selector = selector;
     this.key = channel.register(selector, SelectionKey.OP_READ);
+    this.kept = keptSignal == null ? null : keptSignal.getBytes(StandardCharsets.US_ASCII);
   }
 
   /** Our effective uid: the owner of /proc/self. */
@@ -69,15 +75,16 @@ final class PeerLink implements AutoCloseable {
 
   /**
    * Connects to {@code socket} and authenticates with SASL EXTERNAL, by {@code untilNanos}. A peer
-   * whose listen queue is full fails at once rather than blocking: the caller retries.
+   * whose listen queue is full fails at once rather than blocking: the caller retries. Signals
+   * named {@code keptSignal} are read; all others (all, when it is null) are dropped unparsed.
    */
-  static PeerLink connect(Path socket, long untilNanos) throws IOException {
+  static PeerLink connect(Path socket, long untilNanos, String keptSignal) throws IOException {
     SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
     Selector selector = null;
     try {
       channel.configureBlocking(false);
       selector = Selector.open();
-      PeerLink link = new PeerLink(channel, selector);
+      PeerLink link = new PeerLink(channel, selector, keptSignal);
       if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
         link.await(SelectionKey.OP_CONNECT, untilNanos, "the connection was not accepted");
         channel.finishConnect();
@@ -105,19 +112,18 @@ final class PeerLink implements AutoCloseable {
       hex.append(Integer.toHexString(c));
     }
     write(ascii("\0AUTH EXTERNAL " + hex + "\r\nBEGIN\r\n"), untilNanos);
-    ByteBuffer line = ByteBuffer.allocate(MAX_SASL_LINE);
-    while (!endsLine(line)) {
-      if (!line.hasRemaining()) {
+    int end;
+    while ((end = lineEnd()) < 0) {
+      if (in.remaining() >= MAX_SASL_LINE) {
         throw new IOException("authentication failed: an overlong answer to AUTH");
       }
-      if (channel.read(line) < 0) {
-        throw new EOFException("the peer closed the connection during authentication");
-      }
-      if (!endsLine(line)) {
+      if (!fill()) {
         await(SelectionKey.OP_READ, untilNanos, "no answer to AUTH");
       }
     }
-    String answer = new String(line.array(), 0, line.position() - 2, StandardCharsets.US_ASCII);
+    String answer =
+        new String(in.array(), in.position(), end - in.position(), StandardCharsets.US_ASCII);
+    in.position(end + 2);
     if (!answer.startsWith("OK ")) {
       throw new IOException("authentication failed: " + UnitName.printable(answer, Calls.MAX_TEXT));
     }
@@ -127,9 +133,14 @@ final class PeerLink implements AutoCloseable {
     return ByteBuffer.wrap(s.getBytes(StandardCharsets.US_ASCII));
   }
 
-  private static boolean endsLine(ByteBuffer b) {
-    int n = b.position();
-    return n >= 2 && b.get(n - 2) == '\r' && b.get(n - 1) == '\n';
+  /* Where the first line read ends (its CR), or -1. */
+  private int lineEnd() {
+    for (int i = in.position(); i + 1 < in.limit(); i++) {
+      if (in.get(i) == '\r' && in.get(i + 1) == '\n') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Who the kernel says is at the other end. */
@@ -167,16 +178,16 @@ final class PeerLink implements AutoCloseable {
 
   /**
    * Reads up to the reply (a return or an error) to a call whose serial {@code ours} accepts, and
-   * returns it, or null when none came by {@code untilNanos}. Signals read on the way go to {@code
-   * signals}, or are dropped unparsed when it is null: a manager that re-executes sends one for
-   * each of its units first.
+   * returns it, or null when none came by {@code untilNanos}. Kept signals read on the way go to
+   * {@code signals}, when it is not null.
    */
   Message reply(LongPredicate ours, long untilNanos, Consumer<DBusSignal> signals)
       throws IOException {
-    boolean parse = signals != null;
-    for (Message m = next(untilNanos, parse); m != null; m = next(untilNanos, parse)) {
+    for (Message m = next(untilNanos); m != null; m = next(untilNanos)) {
       if (m instanceof DBusSignal signal) {
-        signals.accept(signal);
+        if (signals != null) {
+          signals.accept(signal);
+        }
       } else if (ours.test(m.getReplySerial())) {
         return m;
       }
@@ -216,77 +227,132 @@ final class PeerLink implements AutoCloseable {
 
   /**
    * The next message, or null when none came by {@code untilNanos}. Throws {@link EOFException}
-   * when the peer closed the connection. Signals are dropped unparsed unless {@code signals}. A
+   * when the peer closed the connection. Signals other than the kept one are dropped unparsed. A
    * message dbus-java cannot make sense of is skipped, as its own connections do; one too large to
    * be systemd's ends the connection.
    */
-  Message next(long untilNanos, boolean signals) throws IOException {
+  Message next(long untilNanos) throws IOException {
     while (true) {
-      if (rest == null) {
-        read(start);
-        if (!start.hasRemaining()) {
-          begin();
-        }
+      Message m = take();
+      if (m != null) {
+        return m;
       }
-      if (rest != null) {
-        read(rest);
-        if (!rest[0].hasRemaining() && !rest[1].hasRemaining()) {
-          Message m = finish(signals);
-          if (m != null) {
-            return m;
-          }
-          continue;
+      if (!fill()) {
+        try {
+          await(SelectionKey.OP_READ, untilNanos, "no reply");
+        } catch (SocketTimeoutException e) {
+          return null;
         }
-      }
-      try {
-        await(SelectionKey.OP_READ, untilNanos, "no reply");
-      } catch (SocketTimeoutException e) {
-        return null;
       }
     }
   }
 
-  private void read(ByteBuffer... into) throws IOException {
-    if (channel.read(into) < 0) {
+  /* Reads what the socket has; false when it had nothing. Throws EOFException at its end. */
+  private boolean fill() throws IOException {
+    in.compact();
+    int n;
+    try {
+      n = channel.read(in);
+    } finally {
+      in.flip();
+    }
+    if (n < 0) {
       throw new EOFException("the peer closed the connection");
     }
+    return n > 0;
   }
 
-  /* Sizes the rest of the message from its fixed header, as dbus-java's own reader lays it out. */
-  private void begin() throws IOException {
-    byte[] s = start.array();
-    if (s[0] != 'l' && s[0] != 'B') {
-      throw new IOException("not a D-Bus message (endianness byte " + (s[0] & 0xff) + ")");
+  /*
+   * Takes the messages read so far until one is for the caller; null when more must be read. A
+   * message larger than the buffer gets a buffer of its own size.
+   */
+  private Message take() throws IOException {
+    while (in.remaining() >= 16) {
+      int at = in.position();
+      byte order = in.get(at);
+      if (order != 'l' && order != 'B') {
+        throw new IOException("not a D-Bus message (endianness byte " + (order & 0xff) + ")");
+      }
+      in.order(order == 'l' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
+      long bodyLength = in.getInt(at + 4) & 0xffffffffL;
+      long fieldsLength = in.getInt(at + 12) & 0xffffffffL;
+      if (fieldsLength > MAX_HEADER_FIELDS || bodyLength > MAX_BODY) {
+        throw new IOException(
+            "message too large (" + fieldsLength + " bytes of header, " + bodyLength + " of body)");
+      }
+      int fields = (int) ((fieldsLength + 7) & ~7L);
+      int length = 16 + fields + (int) bodyLength;
+      if (in.remaining() < length) {
+        if (length > in.capacity()) {
+          in = ByteBuffer.allocate(length).put(in).flip();
+        }
+        return null;
+      }
+      in.position(at + length);
+      byte type = in.get(at + 1);
+      if (type == SIGNAL && !kept(at, 16 + (int) fieldsLength)) {
+        continue;
+      }
+      // dbus-java's layout: the fixed header; the fields' length, 4 unused bytes, the fields
+      // padded to 8; the body.
+      byte[] bytes = in.array();
+      byte[] fixed = Arrays.copyOfRange(bytes, at, at + 12);
+      byte[] header = new byte[8 + fields];
+      System.arraycopy(bytes, at + 12, header, 0, 4);
+      System.arraycopy(bytes, at + 16, header, 8, fields);
+      byte[] body = Arrays.copyOfRange(bytes, at + 16 + fields, at + length);
+      try {
+        return MessageFactory.createMessage(type, fixed, header, body, null);
+      } catch (DBusException | MessageTypeException | RuntimeException e) {
+        // Skipped, as dbus-java's own connections do.
+      }
     }
-    ByteBuffer view =
-        ByteBuffer.wrap(s).order(s[0] == 'l' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
-    long bodyLength = view.getInt(4) & 0xffffffffL;
-    long fieldsLength = view.getInt(12) & 0xffffffffL;
-    if (fieldsLength > MAX_HEADER_FIELDS || bodyLength > MAX_BODY) {
-      throw new IOException(
-          "message too large (" + fieldsLength + " bytes of header, " + bodyLength + " of body)");
-    }
-    // dbus-java's header array: the fields' length, 4 unused bytes, the fields padded to 8.
-    ByteBuffer fields = ByteBuffer.allocate(8 + (int) ((fieldsLength + 7) & ~7L));
-    fields.put(s, 12, 4).position(8);
-    rest = new ByteBuffer[] {fields, ByteBuffer.allocate((int) bodyLength)};
+    return null;
   }
 
-  private Message finish(boolean signals) {
-    byte[] fixed = new byte[12];
-    System.arraycopy(start.array(), 0, fixed, 0, 12);
-    byte[] header = rest[0].array();
-    byte[] body = rest[1].array();
-    start.clear();
-    rest = null;
-    if (!signals && fixed[1] == SIGNAL) {
-      return null;
+  /*
+   * Whether the signal at {@code at} is the kept one, read from its header fields (an array of
+   * code, signature, value; each 8-aligned from the message's start) without parsing the message.
+   * Fields this does not know make it say yes: dbus-java then decides.
+   */
+  private boolean kept(int at, int end) {
+    if (kept == null) {
+      return false;
     }
-    try {
-      return MessageFactory.createMessage(fixed[1], fixed, header, body, null);
-    } catch (DBusException | MessageTypeException | RuntimeException e) {
-      return null;
+    int i = 16;
+    while (i < end) {
+      if (i + 4 > end || in.get(at + i + 1) != 1 || in.get(at + i + 3) != 0) {
+        return true;
+      }
+      int code = in.get(at + i);
+      byte sig = in.get(at + i + 2);
+      int v = i + 4;
+      switch (sig) {
+        case 's', 'o' -> {
+          v = (v + 3) & ~3;
+          if (v + 4 > end) {
+            return true;
+          }
+          int n = in.getInt(at + v);
+          if (n < 0 || v + 4 + n + 1 > end) {
+            return true;
+          }
+          if (code == MEMBER) {
+            return n == kept.length
+                && Arrays.equals(in.array(), at + v + 4, at + v + 4 + n, kept, 0, kept.length);
+          }
+          i = v + 4 + n + 1;
+        }
+        case 'g' -> i = v + 1 + (in.get(at + v) & 0xff) + 1;
+        case 'u', 'i', 'h' -> i = ((v + 3) & ~3) + 4;
+        case 'y' -> i = v + 1;
+        default -> {
+          return true;
+        }
+      }
+      i = (i + 7) & ~7;
     }
+    return false; // a signal without a member: malformed, and not the kept one.
   }
 
   /**

@@ -688,6 +688,46 @@ class DBusUserManagerConnectorTest {
         r.value());
   }
 
+  /*
+   * Signals are sorted by member before dbus-java parses them: a member field that runs past the
+   * header leaves the decision to dbus-java (which drops the signal), a signal larger than the read
+   * buffer is skipped whole, and a JobRemoved whose fields come in another order is still found.
+   */
+  @Test
+  void theJobIsFoundAmongSignalsWithOddBrokenOrLargeHeaders() throws Exception {
+    String job = "/org/freedesktop/systemd1/job/9";
+    peer.on("TryRestartUnit", (c, s) -> {
+      s.reply(c, "o", job);
+      byte[] broken = FakePeer.Message.encode(
+          FakePeer.SIGNAL, 900, List.<Object[]>of(new Object[] {3, "s", "JobRemoved"}),
+          "uoss", 9L, job, c.arg(0), "failed");
+      // The member's length, just after the field's code and signature.
+      broken[20] = broken[21] = broken[22] = (byte) 0xff;
+      broken[23] = 0x7f;
+      s.write(broken);
+      s.signal(FakePeer.PATH, "org.freedesktop.DBus.Properties", "PropertiesChanged", "s", "x".repeat(200_000));
+      s.write(FakePeer.Message.encode(
+          FakePeer.SIGNAL, 901,
+          List.<Object[]>of(
+              new Object[] {3, "s", "JobRemoved"},
+              new Object[] {2, "s", FakePeer.MANAGER},
+              new Object[] {1, "o", FakePeer.PATH}),
+          "uoss", 9L, job, c.arg(0), "done"));
+    }).start();
+    Result<Map<String, UserManager.JobResult>> r =
+        afterConnect(m -> m.awaitJobs(List.of(m.tryRestart("app.service"))));
+    assertEquals(Map.of(job, new UserManager.JobResult("app.service", "done")), r.value());
+  }
+
+  /** A reply larger than the read buffer arrives whole. */
+  @Test
+  void aLargeReplyArrivesWhole() throws Exception {
+    peer.version = "9".repeat(300_000);
+    peer.start();
+    Result<UserManager> r = time(() -> connect(Deadline.in(DEADLINE)));
+    assertTrue(r.value().version().startsWith("999"), r.value().version());
+  }
+
   @Test
   void aFloodOfOtherJobsEndsTheWaitAtTheDeadline() throws Exception {
     peer.on("TryRestartUnit", (c, s) -> {
