@@ -43,17 +43,23 @@ public final class SocketGuard {
     Path dir = runtimeRoot.resolve(Integer.toString(uid));
     Path systemdDir = dir.resolve("systemd");
     Path socket = systemdDir.resolve("private");
-    expect(runtimeRoot, S_IFDIR, -1);
-    expect(dir, S_IFDIR, uid);
-    expect(systemdDir, S_IFDIR, uid);
-    return new Checked(socket, (UserPrincipal) expect(socket, S_IFSOCK, uid).get("owner"));
+    expect(runtimeRoot, S_IFDIR, -1, "unix:mode,uid");
+    expect(dir, S_IFDIR, uid, "unix:mode,uid");
+    expect(systemdDir, S_IFDIR, uid, "unix:mode,uid");
+    return new Checked(
+        socket, (UserPrincipal) expect(socket, S_IFSOCK, uid, "unix:mode,uid,owner").get("owner"));
   }
 
-  /* Mode, uid and owner come from one stat(2), so they describe the same file. */
-  private static Map<String, Object> expect(Path path, int type, int owner) throws SystemdException {
+  /*
+   * Mode, uid and owner come from one stat(2), so they describe the same file. The owner, a
+   * principal, costs a user database lookup: it is read for the socket alone, which the peer's
+   * credentials are compared with.
+   */
+  private static Map<String, Object> expect(Path path, int type, int owner, String attributes)
+      throws SystemdException {
     Map<String, Object> attrs;
     try {
-      attrs = Files.readAttributes(path, "unix:mode,uid,owner", LinkOption.NOFOLLOW_LINKS);
+      attrs = Files.readAttributes(path, attributes, LinkOption.NOFOLLOW_LINKS);
     } catch (NoSuchFileException e) {
       // Not refused: a manager that is starting creates it soon, so the caller may retry.
       throw SystemdException.failed("connect", path + " does not exist");
