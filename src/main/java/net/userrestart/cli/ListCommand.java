@@ -62,7 +62,7 @@ final class ListCommand implements Callable<Integer> {
       paramLabel = "SECONDS",
       defaultValue = "5",
       description = "Deadline per user manager (default: ${DEFAULT-VALUE}).")
-  double timeout;
+  String timeout;
 
   ListCommand(Context context) {
     this.context = context;
@@ -75,7 +75,7 @@ final class ListCommand implements Callable<Integer> {
     if (!Steps.online(host, log)) {
       return ExitCodes.OK;
     }
-    Duration deadline = Users.deadline(timeout);
+    Duration deadline = Users.deadline("--timeout", timeout);
     Map<Integer, String> active;
     Map<Integer, Long> pids = new LinkedHashMap<>();
     try (SystemManager pid1 = Steps.connect(host, deadline)) {
@@ -140,11 +140,15 @@ final class ListCommand implements Callable<Integer> {
       }
       Table.print(out, rows, 2);
       out.println();
-      out.println(outcomes.size() + (outcomes.size() == 1 ? " user manager listed." : " user managers listed."));
+      out.println(
+          outcomes.size()
+              + (outcomes.size() == 1 ? " user manager listed." : " user managers listed."));
     }
     Set<Mark> all = pending.global();
     out.println("Marked for every user: " + (all.isEmpty() ? "nothing" : describe(all)));
-    pending.perUser().forEach((uid, marks) -> out.println("Marked for UID " + uid + ": " + describe(marks)));
+    pending
+        .perUser()
+        .forEach((uid, marks) -> out.println("Marked for UID " + uid + ": " + describe(marks)));
   }
 
   private static String describe(Set<Mark> marks) {
@@ -170,12 +174,15 @@ final class ListCommand implements Callable<Integer> {
     marks.put("restart", units(pending.global(), Mark.Kind.RESTART));
     marks.put("reload", units(pending.global(), Mark.Kind.RELOAD));
     Map<String, Object> perUser = new LinkedHashMap<>();
-    pending.perUser().forEach((uid, set) -> {
-      Map<String, Object> u = new LinkedHashMap<>();
-      u.put("restart", units(set, Mark.Kind.RESTART));
-      u.put("reload", units(set, Mark.Kind.RELOAD));
-      perUser.put(Integer.toString(uid), u);
-    });
+    pending
+        .perUser()
+        .forEach(
+            (uid, set) -> {
+              Map<String, Object> u = new LinkedHashMap<>();
+              u.put("restart", units(set, Mark.Kind.RESTART));
+              u.put("reload", units(set, Mark.Kind.RELOAD));
+              perUser.put(Integer.toString(uid), u);
+            });
     marks.put("perUser", perUser);
     marks.put("invalid", pending.invalid());
     Map<String, Object> all = new LinkedHashMap<>();

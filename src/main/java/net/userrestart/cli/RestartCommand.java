@@ -2,6 +2,7 @@
 package net.userrestart.cli;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -121,17 +122,20 @@ final class RestartCommand implements Callable<Integer> {
 
   @Option(
       names = "--dry-run",
-      description = "Print what would be done (managers, marked units active there); change nothing.")
+      description =
+          "Print what would be done (managers, marked units active there); change nothing.")
   boolean dryRun;
+
+  /* Read here rather than interpolated by picocli, so that a bad value is named as what it is. */
+  static final String TIMEOUT_ENV = "SYSTEMD_USER_RESTART_TIMEOUT";
 
   @Option(
       names = "--timeout",
       paramLabel = "SECONDS",
-      defaultValue = "${env:SYSTEMD_USER_RESTART_TIMEOUT:-15}",
       description =
           "Deadline per user manager, covering connect, calls and job waits (default: 15, or"
               + " $SYSTEMD_USER_RESTART_TIMEOUT).")
-  double timeout;
+  String timeout;
 
   @Option(
       names = {"-j", "--jobs"},
@@ -148,8 +152,7 @@ final class RestartCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (selection == null) {
-      throw new ExitException(
-          ExitCodes.USAGE, "say which users: --all-users, or --user NAME|UID");
+      throw new ExitException(ExitCodes.USAGE, "say which users: --all-users, or --user NAME|UID");
     }
     Request request = request();
     Log log = output.log(spec.commandLine().getErr(), context.env());
@@ -168,6 +171,17 @@ final class RestartCommand implements Callable<Integer> {
     return ExitCodes.from(outcomes);
   }
 
+  /* --timeout, else $SYSTEMD_USER_RESTART_TIMEOUT (empty is unset, as systemd reads it), else 15. */
+  private Duration deadline() {
+    if (timeout != null) {
+      return Users.deadline("--timeout", timeout);
+    }
+    String env = context.env().getOrDefault(TIMEOUT_ENV, "");
+    return env.isEmpty()
+        ? Users.deadline("--timeout", "15")
+        : Users.deadline("$" + TIMEOUT_ENV, env);
+  }
+
   private Request request() {
     Users.checkUnits(units);
     int cpus = context.host().cpus();
@@ -180,15 +194,10 @@ final class RestartCommand implements Callable<Integer> {
             ? ManagerAction.REEXECUTE
             : manager.none ? ManagerAction.NONE : ManagerAction.RELOAD;
     Optional<List<UserTarget>> users =
-        selection.all ? Optional.empty() : Optional.of(Users.resolve(context.host(), selection.users));
-    return new Request(
-        users,
-        units,
-        action,
-        !noMarkers,
-        Users.deadline(timeout),
-        n,
-        dryRun);
+        selection.all
+            ? Optional.empty()
+            : Optional.of(Users.resolve(context.host(), selection.users));
+    return new Request(users, units, action, !noMarkers, deadline(), n, dryRun);
   }
 
   private List<Outcome> dryRun(Request request, Map<Integer, String> active, Log log) {
@@ -235,8 +244,14 @@ final class RestartCommand implements Callable<Integer> {
     if (o.ok()) {
       log.info(who + Report.status(o) + " in " + o.took().toMillis() + " ms");
     } else {
-      log.warning(who + Report.status(o) + " at " + Report.step(o) + ": " + Report.error(o)
-          + "; its unfinished marks stay pending");
+      log.warning(
+          who
+              + Report.status(o)
+              + " at "
+              + Report.step(o)
+              + ": "
+              + Report.error(o)
+              + "; its unfinished marks stay pending");
     }
   }
 }

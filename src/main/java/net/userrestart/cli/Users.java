@@ -27,13 +27,26 @@ final class Users {
     return users;
   }
 
-  /** A --timeout value as a Duration, or a usage error. */
-  static Duration deadline(double seconds) {
-    if (!(seconds > 0) || seconds > 86_400) {
-      throw new ExitException(
-          ExitCodes.USAGE, "--timeout must be more than 0 and at most 86400 seconds, not " + seconds);
+  /**
+   * A number of seconds as a Duration, or a usage error naming {@code source}: the option, or the
+   * environment variable, that gave {@code seconds}.
+   */
+  static Duration deadline(String source, String seconds) {
+    double s;
+    try {
+      s = Double.parseDouble(seconds.strip());
+    } catch (NumberFormatException e) {
+      s = Double.NaN;
     }
-    return Duration.ofMillis((long) (seconds * 1000));
+    if (!(s > 0) || s > 86_400) {
+      throw new ExitException(
+          ExitCodes.USAGE,
+          source
+              + " must be a number of seconds, more than 0 and at most 86400, not '"
+              + printable(seconds)
+              + "'");
+    }
+    return Duration.ofMillis((long) (s * 1000));
   }
 
   static void checkUnits(List<String> units) {

@@ -182,15 +182,44 @@ class MainTest {
     assertTrue(errLines().get(0).contains("mutually exclusive"), err);
     assertEquals(2, run("--all-users", "--reload"));
     assertEquals(2, run("--all-users", "--timeout", "0"));
-    assertTrue(errLines().get(0).contains("--timeout must be more than 0"), err);
+    assertTrue(
+        errLines().get(0).contains("--timeout must be a number of seconds, more than 0 and at most"
+            + " 86400, not '0'"),
+        err);
     assertUsageHint();
     assertEquals(2, run("--all-users", "--timeout", "-1"));
     assertEquals(2, run("--all-users", "--timeout", "NaN"));
+    assertEquals(2, run("--all-users", "--timeout", "abc"));
+    assertTrue(errLines().get(0).contains("--timeout must be a number of seconds"), err);
+    assertEquals(2, run("list", "--timeout", "5min"));
+    assertTrue(errLines().get(0).contains("--timeout must be a number of seconds"), err);
     assertEquals(2, run("--all-users", "--jobs", "0"));
     assertEquals(2, run("--all-users", "--jobs", "5000"));
     assertTrue(errLines().get(0).contains("--jobs must be between 1 and 1024, not 5000"), err);
     assertEquals(2, run("--all-users", "--no-such-option"));
     assertEquals(0, host.pid1Connects);
+  }
+
+  /* What the man page says of $SYSTEMD_USER_RESTART_TIMEOUT; a bad value is named as itself. */
+  @Test
+  void theTimeoutComesFromTheOptionElseTheEnvironmentElse15Seconds() {
+    assertEquals(0, run("--all-users"));
+    assertEquals(Duration.ofSeconds(15), host.pid1Timeout);
+    env = Map.of("SYSTEMD_USER_RESTART_TIMEOUT", "2.5");
+    assertEquals(0, run("--all-users"));
+    assertEquals(Duration.ofMillis(2500), host.pid1Timeout);
+    assertEquals(0, run("--all-users", "--timeout", "7"));
+    assertEquals(Duration.ofSeconds(7), host.pid1Timeout);
+    env = Map.of("SYSTEMD_USER_RESTART_TIMEOUT", "");
+    assertEquals(0, run("--all-users"));
+    assertEquals(Duration.ofSeconds(15), host.pid1Timeout);
+    env = Map.of("SYSTEMD_USER_RESTART_TIMEOUT", "soon");
+    assertEquals(2, run("--all-users"));
+    assertTrue(
+        errLines().get(0).contains("$SYSTEMD_USER_RESTART_TIMEOUT must be a number of seconds"),
+        err);
+    assertTrue(errLines().get(0).contains("not 'soon'"), err);
+    assertFalse(err.contains("--timeout must"), err);
   }
 
   @Test
@@ -494,6 +523,7 @@ class MainTest {
     final Map<String, Integer> users = new TreeMap<>();
     SystemdException pid1Error;
     int pid1Connects;
+    Duration pid1Timeout;
 
     FakeHost(FakeConnector connector) {
       this.connector = connector;
@@ -512,6 +542,7 @@ class MainTest {
     @Override
     public SystemManager systemManager(Duration timeout) throws SystemdException {
       pid1Connects++;
+      pid1Timeout = timeout;
       if (pid1Error != null) {
         throw pid1Error;
       }
