@@ -61,6 +61,8 @@ done
 cp "$src/bin/systemd-user-restart" "$stage/bin/"
 cp "$here/macros.systemd-user-restart" "$here/macros.systemd-user-restart-systemd" "$stage/"
 cp "$src/LICENSE" "$stage/"
+# The licences of what the package bundles: picocli in the jar, dbus-java and SLF4J in lib/.
+cp -r "$here/licenses" "$stage/licenses"
 cp "$src/README.md" "$stage/"
 cp "$here/README.md" "$stage/README.packagers.md"
 # Optional outputs of the Maven build, packaged when present.

@@ -96,6 +96,13 @@ class RpmIT {
       String files = rpmOk(box, "-ql", "systemd-user-restart");
       assertTrue(files.contains("/usr/share/man/man8/systemd-user-restart.8"), files);
       assertTrue(files.contains("/usr/share/bash-completion/completions/systemd-user-restart"), files);
+      // The licences of what it bundles, next to its own (in NAME/ on Fedora, NAME-VERSION/ here).
+      for (String licence : List.of("LICENSE", "picocli.txt", "dbus-java.txt", "slf4j.txt")) {
+        assertTrue(
+            files.lines()
+                .anyMatch(f -> f.startsWith("/usr/share/licenses/systemd-user-restart") && f.endsWith("/" + licence)),
+            licence + " not in " + files);
+      }
       assertTrue(box.root("sh", "-c", "MANWIDTH=80 man systemd-user-restart | grep -q 'EXIT STATUS'").ok(), "man page");
       assertTrue(box.root("bash", "-n", "/usr/share/bash-completion/completions/systemd-user-restart").ok());
       assertEquals(0, box.root("/usr/bin/systemd-user-restart", "list").exitCode());
