@@ -189,7 +189,8 @@ final class PeerLink implements AutoCloseable {
    */
   Message reply(LongPredicate ours, long untilNanos, Consumer<DBusSignal> signals)
       throws IOException {
-    for (Message m = next(untilNanos); m != null; m = next(untilNanos)) {
+    boolean wanted = signals != null;
+    for (Message m = next(untilNanos, wanted); m != null; m = next(untilNanos, wanted)) {
       if (m instanceof DBusSignal signal) {
         if (signals != null) {
           signals.accept(signal);
@@ -238,8 +239,13 @@ final class PeerLink implements AutoCloseable {
    * be systemd's ends the connection.
    */
   Message next(long untilNanos) throws IOException {
+    return next(untilNanos, true);
+  }
+
+  /* As above; with {@code signals} false, every signal is dropped without a look at its header. */
+  private Message next(long untilNanos, boolean signals) throws IOException {
     while (true) {
-      Message m = take();
+      Message m = take(signals);
       if (m != null) {
         return m;
       }
@@ -272,7 +278,7 @@ final class PeerLink implements AutoCloseable {
    * Takes the messages read so far until one is for the caller; null when more must be read. A
    * message larger than the buffer gets a buffer of its own size.
    */
-  private Message take() throws IOException {
+  private Message take(boolean signals) throws IOException {
     while (in.remaining() >= 16) {
       int at = in.position();
       byte order = in.get(at);
@@ -296,7 +302,7 @@ final class PeerLink implements AutoCloseable {
       }
       in.position(at + length);
       byte type = in.get(at + 1);
-      if (type == SIGNAL && !kept(at, 16 + (int) fieldsLength)) {
+      if (type == SIGNAL && !(signals && kept(at, 16 + (int) fieldsLength))) {
         continue;
       }
       // dbus-java's layout: the fixed header; the fields' length, 4 unused bytes, the fields
