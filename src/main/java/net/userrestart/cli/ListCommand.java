@@ -61,7 +61,9 @@ final class ListCommand implements Callable<Integer> {
       names = "--timeout",
       paramLabel = "SECONDS",
       defaultValue = "5",
-      description = "Deadline per user manager (default: ${DEFAULT-VALUE}).")
+      description =
+          "Deadline per user manager: seconds, or a time span such as 500ms (default:"
+              + " ${DEFAULT-VALUE}).")
   String timeout;
 
   ListCommand(Context context) {

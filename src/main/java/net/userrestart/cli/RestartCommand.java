@@ -129,12 +129,14 @@ final class RestartCommand implements Callable<Integer> {
   /* Read here rather than interpolated by picocli, so that a bad value is named as what it is. */
   static final String TIMEOUT_ENV = "SYSTEMD_USER_RESTART_TIMEOUT";
 
+  private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(15);
+
   @Option(
       names = "--timeout",
       paramLabel = "SECONDS",
       description =
-          "Deadline per user manager, covering connect, calls and job waits (default: 15, or"
-              + " $SYSTEMD_USER_RESTART_TIMEOUT).")
+          "Deadline per user manager, covering connect, calls and job waits: seconds, or a time"
+              + " span such as 500ms or 2min (default: 15, or $SYSTEMD_USER_RESTART_TIMEOUT).")
   String timeout;
 
   @Option(
@@ -177,9 +179,7 @@ final class RestartCommand implements Callable<Integer> {
       return Users.deadline("--timeout", timeout);
     }
     String env = context.env().getOrDefault(TIMEOUT_ENV, "");
-    return env.isEmpty()
-        ? Users.deadline("--timeout", "15")
-        : Users.deadline("$" + TIMEOUT_ENV, env);
+    return env.isEmpty() ? DEFAULT_TIMEOUT : Users.deadline("$" + TIMEOUT_ENV, env);
   }
 
   private Request request() {

@@ -183,16 +183,19 @@ class MainTest {
     assertEquals(2, run("--all-users", "--reload"));
     assertEquals(2, run("--all-users", "--timeout", "0"));
     assertTrue(
-        errLines().get(0).contains("--timeout must be a number of seconds, more than 0 and at most"
-            + " 86400, not '0'"),
+        errLines().get(0).contains("--timeout must be a time span of more than 0 and at most 24h,"
+            + " such as 30, 90s or 2min, not '0'"),
         err);
     assertUsageHint();
     assertEquals(2, run("--all-users", "--timeout", "-1"));
     assertEquals(2, run("--all-users", "--timeout", "NaN"));
-    assertEquals(2, run("--all-users", "--timeout", "abc"));
-    assertTrue(errLines().get(0).contains("--timeout must be a number of seconds"), err);
-    assertEquals(2, run("list", "--timeout", "5min"));
-    assertTrue(errLines().get(0).contains("--timeout must be a number of seconds"), err);
+    // What Double.parseDouble would take, and no time span.
+    for (String bad : List.of("abc", "5d", "1e3", "0x10", "1..5", "s", "5 x", "2min -1s")) {
+      assertEquals(2, run("--all-users", "--timeout", bad), bad);
+      assertTrue(errLines().get(0).contains("--timeout must be a time span"), err);
+    }
+    assertEquals(2, run("list", "--timeout", "25h"));
+    assertTrue(errLines().get(0).contains("--timeout must be a time span"), err);
     assertEquals(2, run("--all-users", "--jobs", "0"));
     assertEquals(2, run("--all-users", "--jobs", "5000"));
     assertTrue(errLines().get(0).contains("--jobs must be between 1 and 1024, not 5000"), err);
@@ -210,13 +213,20 @@ class MainTest {
     assertEquals(Duration.ofMillis(2500), host.pid1Timeout);
     assertEquals(0, run("--all-users", "--timeout", "7"));
     assertEquals(Duration.ofSeconds(7), host.pid1Timeout);
+    // Time spans as systemd writes them.
+    assertEquals(0, run("--all-users", "--timeout", "1min 30s"));
+    assertEquals(Duration.ofSeconds(90), host.pid1Timeout);
+    assertEquals(0, run("--all-users", "--timeout", "500ms"));
+    assertEquals(Duration.ofMillis(500), host.pid1Timeout);
+    assertEquals(0, run("list", "--timeout", "2min"));
+    assertEquals(Duration.ofMinutes(2), host.pid1Timeout);
     env = Map.of("SYSTEMD_USER_RESTART_TIMEOUT", "");
     assertEquals(0, run("--all-users"));
     assertEquals(Duration.ofSeconds(15), host.pid1Timeout);
     env = Map.of("SYSTEMD_USER_RESTART_TIMEOUT", "soon");
     assertEquals(2, run("--all-users"));
     assertTrue(
-        errLines().get(0).contains("$SYSTEMD_USER_RESTART_TIMEOUT must be a number of seconds"),
+        errLines().get(0).contains("$SYSTEMD_USER_RESTART_TIMEOUT must be a time span"),
         err);
     assertTrue(errLines().get(0).contains("not 'soon'"), err);
     assertFalse(err.contains("--timeout must"), err);
