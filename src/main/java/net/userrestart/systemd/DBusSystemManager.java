@@ -31,9 +31,6 @@ public final class DBusSystemManager implements SystemManager {
   /** PID 1's own socket: root only, no bus daemon in between, no Hello, no name to resolve. */
   private static final Path PRIVATE_SOCKET = Path.of("/run/systemd/private");
 
-  /** The first wait for an answer; doubled on each retry. */
-  private static final Duration FIRST_CALL_WAIT = Duration.ofMillis(25);
-
   /** Bounds the list made ahead, before the caller's own timeout is known. */
   private static final Duration AHEAD_TIMEOUT = Duration.ofSeconds(15);
 
@@ -67,8 +64,7 @@ public final class DBusSystemManager implements SystemManager {
         String path, String iface, String member, String signature, long untilNanos, Object... args)
         throws SystemdException {
       try {
-        return peer.ask(
-            "list-users", path, iface, member, signature, FIRST_CALL_WAIT, untilNanos, args);
+        return peer.ask("list-users", path, iface, member, signature, untilNanos, args);
       } catch (IOException e) {
         throw PeerLink.failure("list-users", "PID 1", e);
       }

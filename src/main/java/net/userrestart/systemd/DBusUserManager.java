@@ -3,7 +3,6 @@ package net.userrestart.systemd;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -26,13 +25,6 @@ import org.freedesktop.dbus.messages.MethodCall;
  * reply that names it is read).
  */
 final class DBusUserManager implements UserManager {
-  /**
-   * The first wait for the first answer; doubled on each retry. A call that arrived with BEGIN sits
-   * unread in the manager's buffer until more data comes, so asking again soon is what unblocks it;
-   * a duplicate Get costs the manager nothing.
-   */
-  private static final Duration FIRST_CALL_WAIT = Duration.ofMillis(25);
-
   /* A hostile peer can flood JobRemoved signals; remember a bounded number. */
   private static final int MAX_REMEMBERED_JOBS = 1024;
 
@@ -69,7 +61,6 @@ final class DBusUserManager implements UserManager {
               Calls.PROPERTIES,
               "Get",
               "ss",
-              FIRST_CALL_WAIT,
               deadline.nanos(),
               Calls.MANAGER,
               "Version");

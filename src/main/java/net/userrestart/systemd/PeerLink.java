@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -48,6 +47,11 @@ final class PeerLink implements AutoCloseable {
   private static final byte MEMBER = 3;
   /* "OK" and a 32-digit GUID, or REJECTED and a list of mechanisms: far less than this. */
   private static final int MAX_SASL_LINE = 512;
+  /*
+   * How long a read-only call waits for its reply before it is sent again, doubled each time: a
+   * call left unread in the peer's buffer is unblocked by the next bytes that arrive.
+   */
+  private static final long FIRST_CALL_WAIT_NANOS = 25_000_000;
   /* Room for a re-exec's whole burst of signals, a few hundred bytes each, in one read. */
   private static final int BUFFER = 16 * 1024;
 
@@ -192,7 +196,7 @@ final class PeerLink implements AutoCloseable {
     boolean wanted = signals != null;
     for (Message m = next(untilNanos, wanted); m != null; m = next(untilNanos, wanted)) {
       if (m instanceof DBusSignal signal) {
-        if (signals != null) {
+        if (wanted) {
           signals.accept(signal);
         }
       } else if (ours.test(m.getReplySerial())) {
@@ -215,12 +219,11 @@ final class PeerLink implements AutoCloseable {
       String iface,
       String member,
       String signature,
-      Duration firstWait,
       long untilNanos,
       Object... args)
       throws IOException, SystemdException {
     List<Long> sent = new ArrayList<>();
-    long wait = firstWait.toNanos();
+    long wait = FIRST_CALL_WAIT_NANOS;
     while (untilNanos - System.nanoTime() > 0) {
       sent.add(send(step, path, iface, member, signature, untilNanos, args).getSerial());
       Message m = reply(sent::contains, Math.min(untilNanos, System.nanoTime() + wait), null);
