@@ -57,7 +57,7 @@ public final class UserWorker {
         running.forEach(
             (mark, units) ->
                 units.forEach(
-                    u -> results.add(new UnitResult(u, action(mark), "would-" + mark.kind().folder(), ""))));
+                    u -> results.add(new UnitResult(u, UnitResult.actionFor(mark), "would-" + mark.kind().folder(), ""))));
         if (plan.enqueueMarked()) {
           results.add(new UnitResult("(Markers=)", "marked", "would-restart", ""));
         }
@@ -65,19 +65,20 @@ public final class UserWorker {
       }
       step = "restart";
       for (Map.Entry<Mark, List<String>> e : running.entrySet()) {
+        String action = UnitResult.actionFor(e.getKey());
         for (String unit : e.getValue()) {
           try {
             String job =
                 e.getKey().kind() == Mark.Kind.RELOAD
                     ? manager.reloadOrTryRestart(unit)
                     : manager.tryRestart(unit);
-            jobs.put(job, new UnitResult(unit, action(e.getKey()), "unfinished", ""));
+            jobs.put(job, new UnitResult(unit, action, "unfinished", ""));
           } catch (SystemdException x) {
             if (x.kind() == SystemdException.Kind.TIMEOUT) {
               throw x;
             }
-            log.warning(who(user) + "failed to " + action(e.getKey()) + " " + unit + ", continuing: " + x.getMessage());
-            results.add(new UnitResult(unit, action(e.getKey()), "error", x.getMessage()));
+            log.warning(who(user) + "failed to " + action + " " + unit + ", continuing: " + x.getMessage());
+            results.add(new UnitResult(unit, action, "error", x.getMessage()));
           }
         }
       }
@@ -154,14 +155,14 @@ public final class UserWorker {
         if (isRunning(state)) {
           units.add(mark.unit());
         } else {
-          results.add(new UnitResult(mark.unit(), action(mark), state.equals("not-found") ? "not-found" : "inactive", ""));
+          results.add(new UnitResult(mark.unit(), UnitResult.actionFor(mark), state.equals("not-found") ? "not-found" : "inactive", ""));
         }
       }
       if (!units.isEmpty()) {
         running.put(mark, units);
       } else if (UnitName.isTemplate(mark.unit())) {
         // No instance runs: nothing to do, which the report shows and which settles the mark.
-        results.add(new UnitResult(mark.unit(), action(mark), "inactive", ""));
+        results.add(new UnitResult(mark.unit(), UnitResult.actionFor(mark), "inactive", ""));
       }
     }
     return running;
@@ -169,10 +170,6 @@ public final class UserWorker {
 
   private static boolean isRunning(String state) {
     return state.equals("active") || state.equals("reloading") || state.equals("activating");
-  }
-
-  private static String action(Mark mark) {
-    return UnitResult.actionFor(mark);
   }
 
   private static String failures(List<UnitResult> results) {
