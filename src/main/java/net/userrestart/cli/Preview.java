@@ -5,12 +5,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What Main reads of a command line before picocli parses it: enough to start slow work early or
- * to skip it, never to decide what the command does. A wrong guess costs only time (a user named
+ * What Main reads of a command line before picocli parses it: enough to start slow work early or to
+ * skip it, never to decide what the command does. A wrong guess costs only time (a user named
  * "mark" looks like the mark command).
  */
 record Preview(String subcommand, boolean help, boolean version, int verbosity, boolean empty) {
   private static final Set<String> SUBCOMMANDS = Set.of("mark", "list", "sandbox");
+  /* The short options followed by a value (--user, --jobs). */
+  private static final String TAKE_VALUES = "uj";
 
   static Preview of(String[] args) {
     String subcommand = null;
@@ -27,10 +29,13 @@ record Preview(String subcommand, boolean help, boolean version, int verbosity, 
       } else if (arg.equals("--verbose")) {
         verbosity++;
       } else if (arg.startsWith("-") && !arg.startsWith("--")) {
-        // Short options, alone or together (-qh, -vv, -qvv).
-        help |= arg.indexOf('h') > 0;
-        version |= arg.indexOf('V') > 0;
-        verbosity += (int) arg.chars().filter(c -> c == 'v').count();
+        // Short options, alone or together (-qh, -vv, -qvv), up to one that takes a value: the
+        // rest of "-uvera" is a user name, not -v.
+        for (int i = 1; i < arg.length() && TAKE_VALUES.indexOf(arg.charAt(i)) < 0; i++) {
+          help |= arg.charAt(i) == 'h';
+          version |= arg.charAt(i) == 'V';
+          verbosity += arg.charAt(i) == 'v' ? 1 : 0;
+        }
       }
     }
     return new Preview(subcommand, help, version, verbosity, args.length == 0);

@@ -94,6 +94,10 @@ class MainTest {
     assertTrue(Preview.of(new String[] {"-q", "mark", "app.service"}).needsSubcommands());
     assertTrue(Preview.of(new String[] {"--help"}).needsSubcommands());
     assertTrue(Preview.of(new String[] {"-qh"}).needsSubcommands());
+    // Letters after a short option that takes a value are its value: user "vv" asks no debug.
+    assertTrue(Preview.of(new String[] {"-qvv", "--all-users"}).debug(Map.of()));
+    assertFalse(Preview.of(new String[] {"-uvv", "app.service"}).debug(Map.of()));
+    assertFalse(Preview.of(new String[] {"-qj8", "-uhelen", "--all-users"}).needsSubcommands());
     assertTrue(Preview.of(new String[] {"-v", "--all-users", "-v"}).debug(Map.of()));
     assertTrue(Preview.of(new String[] {"-vv"}).debug(Map.of()));
     assertFalse(Preview.of(new String[] {"-v"}).debug(Map.of()));
