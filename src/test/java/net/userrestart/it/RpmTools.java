@@ -16,8 +16,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import net.userrestart.sandbox.Trial;
 import java.util.stream.Stream;
+import net.userrestart.sandbox.Trial;
 
 /** Host side of the rpm tests: running host commands, rpm's options, the packages they install. */
 final class RpmTools {

@@ -13,7 +13,6 @@ public final class Threads {
     String name = t.getName();
     return name.startsWith("DBus")
         || name.startsWith("user-worker")
-        || name.startsWith("connect-watchdog")
         || name.startsWith("pid1-connect");
   }
 
