@@ -334,6 +334,19 @@ public final class Benchmark {
     copyKeepingTimes(
         box.sandbox.hostPath(DIR + "/train.jsa.jvm"),
         archive.resolveSibling(archive.getFileName() + ".jvm"));
+    // The stamping above repeats the launcher's rule; should the two part, the launcher would
+    // silently start without the archive and every timed run would pay for it. Ask the launcher.
+    ExecResult check =
+        box.sandbox.exec(
+            Duration.ofSeconds(30),
+            "/bin/sh",
+            "-c",
+            "JAVA_TOOL_OPTIONS=-Xlog:class+load=info:file=" + DIR + "/cds-check.log "
+                + tool + " --version >/dev/null 2>&1; grep -q 'shared objects file (top)' "
+                + DIR + "/cds-check.log");
+    if (!check.ok()) {
+      throw new IllegalStateException("the launcher does not take the trained class-data archive");
+    }
   }
 
   private static void copyKeepingTimes(Path from, Path to) {
