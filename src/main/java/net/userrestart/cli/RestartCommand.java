@@ -4,7 +4,6 @@ package net.userrestart.cli;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -209,29 +208,40 @@ final class RestartCommand implements Callable<Integer> {
   private List<Outcome> restart(Request request, Map<Integer, String> active, Log log) {
     MarkStore store = context.marks();
     try (MarkStore.Lock lock = store.lock()) {
-      Steps.warnInvalid(log, store.distribute(lock, active.keySet()));
-      Map<Integer, MarkStore.Claim> claims = new LinkedHashMap<>();
-      for (int uid : Planner.chosen(request, active).keySet()) {
-        MarkStore.Claim claim = store.claim(lock, uid);
-        Steps.warnInvalid(log, claim.invalid());
-        claims.put(uid, claim);
-      }
-      Plan plan = Planner.plan(request, active, uid -> claims.get(uid).marks());
-      List<Outcome> outcomes = run(plan, log);
-      for (Outcome o : outcomes) {
-        MarkStore.Claim claim = claims.get(o.user().uid());
-        if (claim != null) {
-          try {
-            claim.settle(o.settled(claim.marks()));
-          } catch (MarkStoreException e) {
-            // The restart happened; the report must still be printed. At worst a mark is redone.
-            log.error(o.user().label() + ": " + e.getMessage());
-          }
-        }
-      }
+      MarkStore.Claim claim =
+          store.claim(lock, active.keySet(), Planner.chosen(request, active).keySet());
+      Steps.warnInvalid(log, claim.invalid());
+      Plan plan = Planner.plan(request, active, claim::marks);
+      // Each user is settled as soon as its outcome is known, while the others still run.
+      List<Outcome> outcomes =
+          Steps.run(
+              context.host(),
+              plan,
+              log,
+              o -> {
+                logOutcome(log, o);
+                int uid = o.user().uid();
+                storeStep(
+                    log, o.user().label(), () -> claim.settle(uid, o.settled(claim.marks(uid))));
+              });
+      storeStep(log, "mark store", claim::finish);
       return outcomes;
     } catch (MarkStoreException e) {
       throw Steps.storeError(e);
+    }
+  }
+
+  /** A step of the store after the restarts: the report must still be printed. */
+  private interface StoreStep {
+    void run() throws MarkStoreException;
+  }
+
+  private static void storeStep(Log log, String who, StoreStep step) {
+    try {
+      step.run();
+    } catch (MarkStoreException e) {
+      // The restart happened; at worst a mark is redone by the next run.
+      log.error(who + ": " + e.getMessage());
     }
   }
 

@@ -31,7 +31,8 @@ import net.userrestart.systemd.UnitName;
  * redirection and no JVM. See README.md, "Mark store", for the layout.
  *
  * <p>A run claims a mark by renaming it into a {@code .claimed} folder before acting on it, so a
- * mark written meanwhile (a new file under the old name) is left for the next run.
+ * mark written meanwhile (a new file under the old name) is left for the next run. What a run
+ * leaves claimed, because it died, counts as pending and is claimed again by the next one.
  */
 public final class MarkStore {
   /** Where rpm scriptlets and the tool agree to keep marks. */
@@ -135,103 +136,135 @@ public final class MarkStore {
   }
 
   /**
-   * Turns marks for every user into marks for each user whose manager is active now, and forgets
-   * those of users whose manager is gone (it will start on the new files). Needs the lock.
-   * Returns what it found in the store that is not a mark, for a warning.
+   * Claims what one run acts on: the marks for every user and the own marks of each chosen user
+   * whose manager is active, by renaming them into {@code .claimed} folders. Marks a dead run left
+   * claimed are claimed again. Folders of users whose manager is gone are dropped (it will start on
+   * the new files). Needs the lock.
+   *
+   * <p>Marks for every user are not copied per user here but only at the end, for the users that
+   * still need them (see {@link Claim#settle}): this step, which comes before any manager is
+   * reached, costs the same for a thousand users as for one.
    */
-  public List<String> distribute(Lock lock, Collection<Integer> activeUids)
+  public Claim claim(Lock lock, Collection<Integer> active, Collection<Integer> chosen)
       throws MarkStoreException {
     lock.check();
     List<String> invalid = new ArrayList<>();
-    Set<Integer> active = new TreeSet<>(activeUids);
+    Set<Integer> activeUids = new TreeSet<>(active);
+    Map<Integer, Set<Mark>> own = new TreeMap<>();
     try {
-      List<Integer> users = userIds(invalid);
-      // A run that died between claiming and settling left marks in .claimed: take them back.
-      for (int uid : users) {
-        restoreClaimed(userDir(uid));
-      }
-      Path claimed = root.resolve(CLAIMED);
-      Set<Mark> marks = new TreeSet<>(scan(claimed, invalid));
-      for (Mark mark : scan(root, invalid)) {
-        Path to = claimed.resolve(mark.kind().folder()).resolve(mark.unit());
-        Files.createDirectories(to.getParent());
-        Files.move(fileOf(root, mark), to, StandardCopyOption.REPLACE_EXISTING);
-        marks.add(mark);
-      }
-      for (Mark mark : marks) {
-        for (int uid : active) {
-          Path to = fileOf(userDir(uid), mark);
-          Files.createDirectories(to.getParent());
-          touch(to);
-        }
-        Files.deleteIfExists(fileOf(claimed, mark));
-      }
-      for (int uid : users) {
-        if (!active.contains(uid)) {
+      Set<Integer> folders = new TreeSet<>(userIds(invalid));
+      for (int uid : folders) {
+        if (!activeUids.contains(uid)) {
           deleteTree(userDir(uid));
         }
       }
-    } catch (IOException e) {
-      throw new MarkStoreException("cannot update the mark store " + root + ": " + e, false);
-    }
-    return invalid;
-  }
-
-  /** Claims the marks pending for one user. Needs the lock. */
-  public Claim claim(Lock lock, int uid) throws MarkStoreException {
-    lock.check();
-    Path dir = userDir(uid);
-    List<String> invalid = new ArrayList<>();
-    Set<Mark> marks = scan(dir, invalid);
-    try {
-      for (Mark mark : marks) {
-        Path to = fileOf(dir.resolve(CLAIMED), mark);
-        Files.createDirectories(to.getParent());
-        Files.move(fileOf(dir, mark), to, StandardCopyOption.REPLACE_EXISTING);
+      Set<Mark> global = claimIn(root, invalid);
+      for (int uid : chosen) {
+        if (activeUids.contains(uid) && folders.contains(uid)) {
+          Set<Mark> marks = claimIn(userDir(uid), invalid);
+          if (!marks.isEmpty()) {
+            own.put(uid, marks);
+          }
+        }
       }
+      return new Claim(global, own, activeUids, invalid);
     } catch (IOException e) {
-      throw new MarkStoreException("cannot claim marks in " + dir + ": " + e, false);
+      throw new MarkStoreException("cannot claim marks in " + root + ": " + e, false);
     }
-    return new Claim(dir, marks, invalid);
   }
 
-  /** The marks one run took for one user; settle them once the user's outcome is known. */
-  public static final class Claim {
-    private final Path dir;
-    private final Set<Mark> marks;
+  /* Renames the marks in dir into dir/.claimed; returns all that is claimed there now. */
+  private static Set<Mark> claimIn(Path dir, List<String> invalid)
+      throws IOException, MarkStoreException {
+    Path claimed = dir.resolve(CLAIMED);
+    for (Mark mark : scan(dir, invalid)) {
+      Path to = fileOf(claimed, mark);
+      Files.createDirectories(to.getParent());
+      Files.move(fileOf(dir, mark), to, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return scan(claimed, invalid);
+  }
+
+  /**
+   * The marks one run took. Settle each user once its outcome is known, then {@link #finish()}.
+   * Not thread-safe: one thread settles.
+   */
+  public final class Claim {
+    private final Set<Mark> global;
+    private final Map<Integer, Set<Mark>> own;
+    /* Active users that have not been given back what they still need. */
+    private final Set<Integer> unsettled;
     private final List<String> invalid;
 
-    private Claim(Path dir, Set<Mark> marks, List<String> invalid) {
-      this.dir = dir;
-      this.marks = Set.copyOf(marks);
+    private Claim(
+        Set<Mark> global, Map<Integer, Set<Mark>> own, Set<Integer> active, List<String> invalid) {
+      this.global = Set.copyOf(global);
+      this.own = Map.copyOf(own);
+      this.unsettled = new TreeSet<>(active);
       this.invalid = List.copyOf(invalid);
     }
 
-    public Set<Mark> marks() {
+    /** The marks for {@code uid}: every user's and its own. */
+    public Set<Mark> marks(int uid) {
+      Set<Mark> marks = new TreeSet<>(global);
+      marks.addAll(own.getOrDefault(uid, Set.of()));
       return marks;
     }
 
-    /** What the user's folder held that is not a mark, for a warning. */
+    /** What the store held that is not a mark, for a warning. */
     public List<String> invalid() {
       return invalid;
     }
 
-    /** Forgets the marks that were {@code done}; the others wait for the next run. */
-    public void settle(Set<Mark> done) throws MarkStoreException {
+    /**
+     * Forgets what {@code uid}'s run {@code done}; every other mark of the user waits for the next
+     * run, as a mark of its own. Users without an active manager are ignored.
+     */
+    public void settle(int uid, Set<Mark> done) throws MarkStoreException {
+      if (!unsettled.contains(uid)) {
+        return;
+      }
+      Path dir = userDir(uid);
       try {
-        for (Mark mark : marks) {
-          Path claimed = fileOf(dir.resolve(CLAIMED), mark);
+        for (Mark mark : own.getOrDefault(uid, Set.of())) {
           if (!done.contains(mark)) {
-            Path back = fileOf(dir, mark);
-            Files.createDirectories(back.getParent());
-            touch(back);
+            putBack(dir, mark);
           }
-          Files.deleteIfExists(claimed);
+          Files.deleteIfExists(fileOf(dir.resolve(CLAIMED), mark));
+        }
+        for (Mark mark : global) {
+          if (!done.contains(mark)) {
+            putBack(dir, mark);
+          }
         }
       } catch (IOException e) {
         throw new MarkStoreException("cannot settle marks in " + dir + ": " + e, false);
       }
+      unsettled.remove(uid);
     }
+
+    /**
+     * Ends the run: each active user not settled (not chosen, or without an outcome) keeps every
+     * mark, and the claimed marks for every user are forgotten.
+     */
+    public void finish() throws MarkStoreException {
+      for (int uid : List.copyOf(unsettled)) {
+        settle(uid, Set.of());
+      }
+      try {
+        for (Mark mark : global) {
+          Files.deleteIfExists(fileOf(root.resolve(CLAIMED), mark));
+        }
+      } catch (IOException e) {
+        throw new MarkStoreException("cannot settle marks in " + root + ": " + e, false);
+      }
+    }
+  }
+
+  private static void putBack(Path dir, Mark mark) throws IOException {
+    Path file = fileOf(dir, mark);
+    Files.createDirectories(file.getParent());
+    touch(file);
   }
 
   /** The held lock; released by {@link #close()}. */
@@ -297,16 +330,6 @@ public final class MarkStore {
       Files.createFile(file);
     } catch (FileAlreadyExistsException ignored) {
       // Already marked: one mark is enough.
-    }
-  }
-
-  private void restoreClaimed(Path dir) throws IOException, MarkStoreException {
-    List<String> ignored = new ArrayList<>();
-    for (Mark mark : scan(dir.resolve(CLAIMED), ignored)) {
-      Path back = fileOf(dir, mark);
-      Files.createDirectories(back.getParent());
-      touch(back);
-      Files.deleteIfExists(fileOf(dir.resolve(CLAIMED), mark));
     }
   }
 

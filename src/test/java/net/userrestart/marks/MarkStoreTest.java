@@ -142,15 +142,16 @@ class MarkStoreTest {
   }
 
   @Test
-  void invalidNamesAreNotClaimedOrDistributed() throws Exception {
+  void invalidNamesAreNotClaimed() throws Exception {
     touch("restart/foo.txt");
     touch("user/1000/restart/bad name.service");
     touch("user/1000/restart/ok.service");
     try (MarkStore.Lock lock = store.lock()) {
-      store.distribute(lock, List.of(1000));
-      MarkStore.Claim claim = store.claim(lock, 1000);
-      assertEquals(Set.of(restart("ok.service")), claim.marks());
-      claim.settle(claim.marks());
+      MarkStore.Claim claim = store.claim(lock, List.of(1000), List.of(1000));
+      assertEquals(Set.of(restart("ok.service")), claim.marks(1000));
+      assertEquals(2, claim.invalid().size());
+      claim.settle(1000, claim.marks(1000));
+      claim.finish();
     }
     assertTrue(exists("restart/foo.txt"));
     assertTrue(exists("user/1000/restart/bad name.service"));
@@ -195,7 +196,8 @@ class MarkStoreTest {
     assertTrue(read.getMessage().contains("not a directory"), read.getMessage());
     assertThrows(MarkStoreException.class, () -> store.mark(restart("a.service"), OptionalInt.empty()));
     try (MarkStore.Lock lock = store.lock()) {
-      assertThrows(MarkStoreException.class, () -> store.distribute(lock, List.of(1000)));
+      assertThrows(
+          MarkStoreException.class, () -> store.claim(lock, List.of(1000), List.of(1000)));
     }
   }
 
@@ -231,8 +233,7 @@ class MarkStoreTest {
   void aClosedLockCannotBeUsed() throws Exception {
     MarkStore.Lock lock = store.lock();
     lock.close();
-    assertThrows(IllegalStateException.class, () -> store.distribute(lock, List.of()));
-    assertThrows(IllegalStateException.class, () -> store.claim(lock, 1000));
+    assertThrows(IllegalStateException.class, () -> store.claim(lock, List.of(), List.of()));
   }
 
   @Test
@@ -277,57 +278,83 @@ class MarkStoreTest {
     }
   }
 
-  // ---- distribute ----
+  // ---- claim and settle ----
 
   @Test
-  void distributeGivesGlobalMarksToEachActiveUser() throws Exception {
+  void marksForEveryUserAreClaimedOnceAndGivenOnlyToUsersThatStillNeedThem() throws Exception {
     store.mark(restart("a.service"), OptionalInt.empty());
     store.mark(reload("b.service"), OptionalInt.empty());
     store.mark(restart("c.service"), OptionalInt.of(1001));
     try (MarkStore.Lock lock = store.lock()) {
-      store.distribute(lock, List.of(1000, 1001));
+      MarkStore.Claim claim = store.claim(lock, List.of(1000, 1001, 1002), List.of(1000, 1001));
+      // Nothing is written per user before the run: claiming costs the same for any number.
+      assertEquals(
+          List.of(
+              ".claimed/reload/b.service",
+              ".claimed/restart/a.service",
+              "user/1001/.claimed/restart/c.service"),
+          files());
+      // Claimed marks still show as pending.
+      assertEquals(Set.of(restart("a.service"), reload("b.service")), store.read().global());
+      assertEquals(Set.of(restart("a.service"), reload("b.service")), claim.marks(1000));
+      assertEquals(
+          Set.of(restart("a.service"), reload("b.service"), restart("c.service")),
+          claim.marks(1001));
+      claim.settle(1000, claim.marks(1000)); // all done
+      claim.settle(1001, Set.of(restart("a.service"))); // b and c failed
+      assertEquals(
+          List.of(
+              ".claimed/reload/b.service",
+              ".claimed/restart/a.service",
+              "user/1001/reload/b.service",
+              "user/1001/restart/c.service"),
+          files());
+      claim.finish(); // 1002 was not chosen: it keeps every mark
     }
     assertEquals(
         List.of(
-            "user/1000/reload/b.service",
-            "user/1000/restart/a.service",
             "user/1001/reload/b.service",
-            "user/1001/restart/a.service",
-            "user/1001/restart/c.service"),
+            "user/1001/restart/c.service",
+            "user/1002/reload/b.service",
+            "user/1002/restart/a.service"),
         files());
-    MarkStore.Pending pending = store.read();
-    assertEquals(Set.of(), pending.global());
   }
 
   @Test
-  void distributeDropsMarksOfUsersWithoutAnActiveManager() throws Exception {
+  void claimDropsMarksOfUsersWithoutAnActiveManager() throws Exception {
     store.mark(restart("a.service"), OptionalInt.empty());
     store.mark(restart("gone.service"), OptionalInt.of(2000));
     store.mark(restart("kept.service"), OptionalInt.of(1000));
     try (MarkStore.Lock lock = store.lock()) {
-      store.distribute(lock, List.of(1000));
+      MarkStore.Claim claim = store.claim(lock, List.of(1000), List.of(1000));
+      assertFalse(exists("user/2000"));
+      claim.settle(2000, Set.of()); // not active: nothing to give back
+      claim.finish();
     }
     assertEquals(List.of("user/1000/restart/a.service", "user/1000/restart/kept.service"), files());
-    assertFalse(exists("user/2000"));
   }
 
   @Test
-  void distributeWithNoActiveUserForgetsGlobalMarks() throws Exception {
+  void withNoActiveUserMarksForEveryUserAreForgotten() throws Exception {
     store.mark(restart("a.service"), OptionalInt.empty());
     try (MarkStore.Lock lock = store.lock()) {
-      store.distribute(lock, List.of());
+      store.claim(lock, List.of(), List.of()).finish();
     }
     assertEquals(List.of(), files());
   }
 
   @Test
-  void distributeRecoversMarksClaimedByARunThatDied() throws Exception {
+  void marksClaimedByARunThatDiedAreClaimedAgain() throws Exception {
     touch("user/1000/.claimed/restart/a.service");
     touch("user/1000/.claimed/reload/b.service");
     touch("user/2000/.claimed/restart/c.service");
     touch(".claimed/restart/d.service");
     try (MarkStore.Lock lock = store.lock()) {
-      store.distribute(lock, List.of(1000));
+      MarkStore.Claim claim = store.claim(lock, List.of(1000), List.of(1000));
+      assertEquals(
+          Set.of(restart("a.service"), reload("b.service"), restart("d.service")),
+          claim.marks(1000));
+      claim.finish(); // no outcome for 1000: it keeps everything
     }
     assertEquals(
         List.of(
@@ -335,6 +362,20 @@ class MarkStoreTest {
             "user/1000/restart/a.service",
             "user/1000/restart/d.service"),
         files());
+  }
+
+  @Test
+  void aRunThatDiesBeforeFinishingLeavesMarksForEveryUserToTheNext() throws Exception {
+    store.mark(restart("a.service"), OptionalInt.empty());
+    try (MarkStore.Lock lock = store.lock()) {
+      MarkStore.Claim claim = store.claim(lock, List.of(1000, 1001), List.of(1000, 1001));
+      claim.settle(1000, claim.marks(1000)); // the run dies before 1001's outcome
+    }
+    try (MarkStore.Lock lock = store.lock()) {
+      assertEquals(
+          Set.of(restart("a.service")),
+          store.claim(lock, List.of(1000, 1001), List.of(1001)).marks(1001));
+    }
   }
 
   @Test
@@ -353,23 +394,21 @@ class MarkStoreTest {
   }
 
   @Test
-  void distributeReportsWhatIsNotAMarkOnce() throws Exception {
+  void claimReportsWhatIsNotAMarkOnce() throws Exception {
     Files.createDirectories(root.resolve("user/007"));
     try (MarkStore.Lock lock = store.lock()) {
-      assertEquals(1, store.distribute(lock, List.of(1000)).size());
+      assertEquals(1, store.claim(lock, List.of(1000), List.of(1000)).invalid().size());
     }
   }
 
-  // ---- claim and settle ----
-
   @Test
-  void claimTakesOneUsersMarksAndSettleForgetsOnlyTheDoneOnes() throws Exception {
+  void settleForgetsOnlyTheDoneOnes() throws Exception {
     store.mark(restart("done.service"), OptionalInt.of(1000));
     store.mark(reload("pending.service"), OptionalInt.of(1000));
     store.mark(restart("other.service"), OptionalInt.of(1001));
     try (MarkStore.Lock lock = store.lock()) {
-      MarkStore.Claim claim = store.claim(lock, 1000);
-      assertEquals(Set.of(restart("done.service"), reload("pending.service")), claim.marks());
+      MarkStore.Claim claim = store.claim(lock, List.of(1000, 1001), List.of(1000));
+      assertEquals(Set.of(restart("done.service"), reload("pending.service")), claim.marks(1000));
       // Claimed marks are out of the way of a new mark, and still show as pending.
       assertEquals(
           List.of(
@@ -382,7 +421,8 @@ class MarkStoreTest {
               1000, Set.of(restart("done.service"), reload("pending.service")),
               1001, Set.of(restart("other.service"))),
           store.read().perUser());
-      claim.settle(Set.of(restart("done.service")));
+      claim.settle(1000, Set.of(restart("done.service")));
+      claim.finish();
     }
     assertEquals(List.of("user/1000/reload/pending.service", "user/1001/restart/other.service"), files());
   }
@@ -392,7 +432,7 @@ class MarkStoreTest {
     store.mark(restart("a.service"), OptionalInt.of(1000));
     store.mark(reload("b.service"), OptionalInt.of(1000));
     try (MarkStore.Lock lock = store.lock()) {
-      store.claim(lock, 1000).settle(Set.of());
+      store.claim(lock, List.of(1000), List.of(1000)).settle(1000, Set.of());
     }
     assertEquals(List.of("user/1000/reload/b.service", "user/1000/restart/a.service"), files());
   }
@@ -401,10 +441,11 @@ class MarkStoreTest {
   void aMarkWrittenAfterTheClaimSurvivesSettle() throws Exception {
     store.mark(restart("a.service"), OptionalInt.of(1000));
     try (MarkStore.Lock lock = store.lock()) {
-      MarkStore.Claim claim = store.claim(lock, 1000);
+      MarkStore.Claim claim = store.claim(lock, List.of(1000), List.of(1000));
       store.mark(restart("a.service"), OptionalInt.of(1000)); // a new package upgrade meanwhile
       store.mark(restart("a.service"), OptionalInt.empty());
-      claim.settle(claim.marks());
+      claim.settle(1000, claim.marks(1000));
+      claim.finish();
     }
     assertEquals(List.of("restart/a.service", "user/1000/restart/a.service"), files());
   }
@@ -412,9 +453,10 @@ class MarkStoreTest {
   @Test
   void claimOfAUserWithoutMarksIsEmpty() throws Exception {
     try (MarkStore.Lock lock = store.lock()) {
-      MarkStore.Claim claim = store.claim(lock, 1000);
-      assertEquals(Set.of(), claim.marks());
-      claim.settle(Set.of());
+      MarkStore.Claim claim = store.claim(lock, List.of(1000), List.of(1000));
+      assertEquals(Set.of(), claim.marks(1000));
+      claim.settle(1000, Set.of());
+      claim.finish();
     }
     assertEquals(List.of(), files());
   }
@@ -423,12 +465,13 @@ class MarkStoreTest {
   void aClaimLeftUnsettledIsRecoveredByTheNextRun() throws Exception {
     store.mark(restart("a.service"), OptionalInt.of(1000));
     try (MarkStore.Lock lock = store.lock()) {
-      store.claim(lock, 1000); // the run dies here
+      store.claim(lock, List.of(1000), List.of(1000)); // the run dies here
     }
     assertEquals(List.of("user/1000/.claimed/restart/a.service"), files());
     try (MarkStore.Lock lock = store.lock()) {
-      store.distribute(lock, List.of(1000));
-      assertEquals(Set.of(restart("a.service")), store.claim(lock, 1000).marks());
+      assertEquals(
+          Set.of(restart("a.service")),
+          store.claim(lock, List.of(1000), List.of(1000)).marks(1000));
     }
   }
 }
