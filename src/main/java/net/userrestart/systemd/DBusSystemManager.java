@@ -34,6 +34,9 @@ public final class DBusSystemManager implements SystemManager {
   /** Bounds the list made ahead, before the caller's own timeout is known. */
   private static final Duration AHEAD_TIMEOUT = Duration.ofSeconds(15);
 
+  /* The list of user managers takes about 200 bytes per user: room for tens of thousands. */
+  private static final int MAX_BODY = 8 * 1024 * 1024;
+
   private final Link link;
   private final Duration timeout;
   /* The user managers listed on the connecting thread, or null when that failed. */
@@ -190,7 +193,7 @@ public final class DBusSystemManager implements SystemManager {
     if (!socket.equals(PRIVATE_SOCKET) || Files.isWritable(socket)) {
       try {
         return new Private(
-            PeerLink.connect(socket, System.nanoTime() + AHEAD_TIMEOUT.toNanos(), null));
+            PeerLink.connect(socket, System.nanoTime() + AHEAD_TIMEOUT.toNanos(), null, MAX_BODY));
       } catch (IOException | RuntimeException e) {
         if (Thread.interrupted()) {
           throw new InterruptedException("given up on");

@@ -15,6 +15,13 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
   /** Pause between attempts while a manager is not reachable (re-executing, starting). */
   private static final Duration RETRY_PAUSE = Duration.ofMillis(20);
 
+  /*
+   * The longest reply or JobRemoved kept: a user manager's replies here take a few kB (the
+   * largest lists the marked units). The socket is the user's: what answers there must not make
+   * root hold more, times the users worked on at once, than its heap has.
+   */
+  private static final int MAX_BODY = 1024 * 1024;
+
   private final SocketGuard guard;
 
   public DBusUserManagerConnector(Path runtimeRoot) {
@@ -58,7 +65,7 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
     Path socket = checked.socket();
     PeerLink link;
     try {
-      link = PeerLink.connect(socket, deadline.nanos(), "JobRemoved");
+      link = PeerLink.connect(socket, deadline.nanos(), "JobRemoved", MAX_BODY);
     } catch (SocketTimeoutException e) {
       throw SystemdException.timeout(
           "connect", "the user manager accepted the connection but did not answer in time");

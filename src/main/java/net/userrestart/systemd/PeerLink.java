@@ -39,9 +39,10 @@ import org.freedesktop.dbus.messages.constants.Endian;
  * each user manager twice per run.
  */
 final class PeerLink implements AutoCloseable {
-  /* systemd's own replies here are a few kB; anything near the protocol's 128 MiB is hostile. */
+  /* The header fields of systemd's messages take a few hundred bytes. */
   private static final int MAX_HEADER_FIELDS = 64 * 1024;
-  private static final int MAX_BODY = 8 * 1024 * 1024;
+  /* The D-Bus specification's limit: a longer message is not D-Bus at all. */
+  private static final long MAX_MESSAGE = 128 * 1024 * 1024;
   /* The message type of a signal, in the fixed header, and the header field naming its member. */
   private static final byte SIGNAL = 4;
   private static final byte MEMBER = 3;
@@ -62,14 +63,20 @@ final class PeerLink implements AutoCloseable {
   private final SelectionKey key;
   /* The signal kept, by member name; every other signal is dropped before it is parsed. */
   private final byte[] kept;
+  /* The longest body of a message that is kept: what the peer can make us hold. */
+  private final int maxBody;
   /* Bytes read and not yet taken, between position and limit. */
   private ByteBuffer in = ByteBuffer.allocate(BUFFER).flip();
+  /* Bytes of a dropped message still to come: skipped as they are read, never held whole. */
+  private long skip;
 
-  private PeerLink(SocketChannel channel, Selector selector, String keptSignal) throws IOException {
+  private PeerLink(SocketChannel channel, Selector selector, String keptSignal, int maxBody)
+      throws IOException {
     this.channel = channel;
     this.selector = selector;
     this.key = channel.register(selector, SelectionKey.OP_READ);
     this.kept = keptSignal == null ? null : keptSignal.getBytes(StandardCharsets.US_ASCII);
+    this.maxBody = maxBody;
   }
 
   /** Our effective uid: the owner of /proc/self. */
@@ -80,15 +87,18 @@ final class PeerLink implements AutoCloseable {
   /**
    * Connects to {@code socket} and authenticates with SASL EXTERNAL, by {@code untilNanos}. A peer
    * whose listen queue is full fails at once rather than blocking: the caller retries. Signals
-   * named {@code keptSignal} are read; all others (all, when it is null) are dropped unparsed.
+   * named {@code keptSignal} are read; all others (all, when it is null) are dropped unparsed,
+   * whatever their size. A reply or kept signal with a body longer than {@code maxBody} ends the
+   * connection.
    */
-  static PeerLink connect(Path socket, long untilNanos, String keptSignal) throws IOException {
+  static PeerLink connect(Path socket, long untilNanos, String keptSignal, int maxBody)
+      throws IOException {
     SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
     Selector selector = null;
     try {
       channel.configureBlocking(false);
       selector = Selector.open();
-      PeerLink link = new PeerLink(channel, selector, keptSignal);
+      PeerLink link = new PeerLink(channel, selector, keptSignal, maxBody);
       if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
         link.await(SelectionKey.OP_CONNECT, untilNanos, "the connection was not accepted");
         channel.finishConnect();
@@ -279,10 +289,17 @@ final class PeerLink implements AutoCloseable {
 
   /*
    * Takes the messages read so far until one is for the caller; null when more must be read. A
-   * message larger than the buffer gets a buffer of its own size.
+   * message kept and larger than the buffer gets a buffer of its own size; a dropped one is
+   * skipped as it comes.
    */
   private Message take(boolean signals) throws IOException {
-    while (in.remaining() >= 16) {
+    while (true) {
+      int skipped = (int) Math.min(skip, in.remaining());
+      in.position(in.position() + skipped);
+      skip -= skipped;
+      if (skip > 0 || in.remaining() < 16) {
+        return null;
+      }
       int at = in.position();
       byte order = in.get(at);
       if (order != 'l' && order != 'B') {
@@ -291,23 +308,34 @@ final class PeerLink implements AutoCloseable {
       in.order(order == 'l' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
       long bodyLength = in.getInt(at + 4) & 0xffffffffL;
       long fieldsLength = in.getInt(at + 12) & 0xffffffffL;
-      if (fieldsLength > MAX_HEADER_FIELDS || bodyLength > MAX_BODY) {
+      if (fieldsLength > MAX_HEADER_FIELDS || bodyLength > MAX_MESSAGE) {
         throw new IOException(
             "message too large (" + fieldsLength + " bytes of header, " + bodyLength + " of body)");
       }
       int fields = (int) ((fieldsLength + 7) & ~7L);
-      int length = 16 + fields + (int) bodyLength;
-      if (in.remaining() < length) {
-        if (length > in.capacity()) {
-          in = ByteBuffer.allocate(length).put(in).flip();
+      long length = 16 + fields + bodyLength;
+      byte type = in.get(at + 1);
+      if (type == SIGNAL) {
+        if (signals && in.remaining() < 16 + fieldsLength) {
+          in = room(16 + fields);
+          return null; // the member name is yet to come
         }
+        if (!(signals && kept(at, 16 + (int) fieldsLength))) {
+          skip = length;
+          continue;
+        }
+      }
+      if (bodyLength > maxBody) {
+        throw new IOException(
+            "message too large ("
+                + bodyLength
+                + " bytes of body, more than any systemd sends here)");
+      }
+      if (in.remaining() < length) {
+        in = room((int) length);
         return null;
       }
-      in.position(at + length);
-      byte type = in.get(at + 1);
-      if (type == SIGNAL && !(signals && kept(at, 16 + (int) fieldsLength))) {
-        continue;
-      }
+      in.position(at + (int) length);
       // dbus-java's layout: the fixed header; the fields' length, 4 unused bytes, the fields
       // padded to 8; the body.
       byte[] bytes = in.array();
@@ -315,14 +343,18 @@ final class PeerLink implements AutoCloseable {
       byte[] header = new byte[8 + fields];
       System.arraycopy(bytes, at + 12, header, 0, 4);
       System.arraycopy(bytes, at + 16, header, 8, fields);
-      byte[] body = Arrays.copyOfRange(bytes, at + 16 + fields, at + length);
+      byte[] body = Arrays.copyOfRange(bytes, at + 16 + fields, at + (int) length);
       try {
         return MessageFactory.createMessage(type, fixed, header, body, null);
       } catch (DBusException | MessageTypeException | RuntimeException e) {
         // Skipped, as dbus-java's own connections do.
       }
     }
-    return null;
+  }
+
+  /* The read buffer, or a larger one holding the same bytes, with room for a message of length. */
+  private ByteBuffer room(int length) {
+    return length <= in.capacity() ? in : ByteBuffer.allocate(length).put(in).flip();
   }
 
   /*

@@ -715,6 +715,28 @@ class DBusUserManagerConnectorTest {
     assertEquals(Map.of(job, new UserManager.JobResult("app.service", "done")), r.value());
   }
 
+  /*
+   * Signals that are not kept are skipped as they come, whatever their length: only what is kept
+   * (replies, JobRemoved) is held, and only that is bounded. Before, the whole signal was held, so
+   * one longer than the bound ended the connection.
+   */
+  @Test
+  void signalsLongerThanAnyReplyAreSkippedAsTheyCome() throws Exception {
+    String job = "/org/freedesktop/systemd1/job/9";
+    String big = "x".repeat(20_000_000);
+    peer.on("Get", (c, s) -> {
+      s.signal(FakePeer.PATH, "org.freedesktop.DBus.Properties", "PropertiesChanged", "s", big);
+      s.reply(c, "v", new FakePeer.Variant("s", "253.4-fake"));
+    }).on("TryRestartUnit", (c, s) -> {
+      s.reply(c, "o", job);
+      s.signal(FakePeer.PATH, "org.freedesktop.DBus.Properties", "PropertiesChanged", "s", big);
+      s.jobRemoved(9, job, c.arg(0), "done");
+    }).start();
+    Result<Map<String, UserManager.JobResult>> r =
+        afterConnect(m -> m.awaitJobs(List.of(m.tryRestart("app.service"))));
+    assertEquals(Map.of(job, new UserManager.JobResult("app.service", "done")), r.value());
+  }
+
   /** A reply larger than the read buffer arrives whole. */
   @Test
   void aLargeReplyArrivesWhole() throws Exception {
@@ -749,9 +771,12 @@ class DBusUserManagerConnectorTest {
     assertWithin(DEADLINE, r);
   }
 
-  /** A length no systemd reply comes near ends the connection before anything is allocated. */
+  /**
+   * A length no user manager's reply comes near (2 MiB; beyond D-Bus) ends the connection before
+   * anything is allocated: the socket is the user's, the memory root's.
+   */
   @ParameterizedTest
-  @ValueSource(longs = {0xFFFF_FFFFL, 0x7FFF_FFFFL, -1L})
+  @ValueSource(longs = {0xFFFF_FFFFL, 0x7FFF_FFFFL, 0x20_0000L, -1L})
   void anOversizedReplyFailsAtOnce(long bodyLength) throws Exception {
     byte[] header =
         bodyLength < 0
