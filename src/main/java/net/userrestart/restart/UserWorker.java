@@ -38,14 +38,14 @@ public final class UserWorker {
     UserManager manager = null;
     try {
       manager = connector.connect(user.uid(), deadline);
-      log.debug(who(user) + "connected, systemd " + manager.version());
+      log.debug(who(user) + "connected, systemd " + manager.version() + resent(manager));
       if (!plan.dryRun()) {
         if (plan.action() == ManagerAction.REEXECUTE) {
           step = "reexecute";
           manager.reexecute();
           step = "reconnect";
           manager = connector.connect(user.uid(), deadline);
-          log.debug(who(user) + "re-executed, systemd " + manager.version());
+          log.debug(who(user) + "re-executed, systemd " + manager.version() + resent(manager));
         } else if (plan.action() == ManagerAction.RELOAD) {
           step = "reload";
           manager.reload();
@@ -180,6 +180,13 @@ public final class UserWorker {
       }
     }
     return b.toString();
+  }
+
+  private static String resent(UserManager manager) {
+    int n = manager.firstCallResent();
+    return n == 0
+        ? ""
+        : " (the first call went unanswered " + (n == 1 ? "once" : n + " times") + ", sent again)";
   }
 
   private static String who(UserTarget user) {

@@ -85,6 +85,11 @@ final class DBusUserManager implements UserManager {
   }
 
   @Override
+  public int firstCallResent() {
+    return link.resent();
+  }
+
+  @Override
   public void reexecute() throws SystemdException {
     /* No reply comes: the manager drops the connection once its new self is up. The disconnect
      * is the answer; a reply can only be an error (permission, or not a manager at all). */

@@ -69,6 +69,8 @@ final class PeerLink implements AutoCloseable {
   private ByteBuffer in = ByteBuffer.allocate(BUFFER).flip();
   /* Bytes of a dropped message still to come: skipped as they are read, never held whole. */
   private long skip;
+  /* Calls sent again by ask() because no reply came: with BEGIN sent along with AUTH, none. */
+  private int resent;
 
   private PeerLink(SocketChannel channel, Selector selector, String keptSignal, int maxBody)
       throws IOException {
@@ -235,6 +237,9 @@ final class PeerLink implements AutoCloseable {
     List<Long> sent = new ArrayList<>();
     long wait = FIRST_CALL_WAIT_NANOS;
     while (untilNanos - System.nanoTime() > 0) {
+      if (!sent.isEmpty()) {
+        resent++;
+      }
       sent.add(send(step, path, iface, member, signature, untilNanos, args).getSerial());
       Message m = reply(sent::contains, Math.min(untilNanos, System.nanoTime() + wait), null);
       if (m != null) {
@@ -243,6 +248,11 @@ final class PeerLink implements AutoCloseable {
       wait *= 2;
     }
     return null;
+  }
+
+  /** How many calls {@link #ask} has sent again so far. */
+  int resent() {
+    return resent;
   }
 
   /**

@@ -16,6 +16,15 @@ public interface UserManager extends AutoCloseable {
   String version();
 
   /**
+   * How many times the first call went unanswered and was sent again. systemd leaves a call unread
+   * that arrives in the same read as the SASL BEGIN; the connection is made so that this does not
+   * happen, so anything but 0 says it did.
+   */
+  default int firstCallResent() {
+    return 0;
+  }
+
+  /**
    * Asks the manager to re-execute itself. The manager answers by dropping the connection, so
    * this connection is dead afterwards; open a new one.
    */

@@ -164,8 +164,16 @@ class RestartIT {
     for (int i = 0; i < 15; i++) {
       Map<SandboxUser, String> marked = identities(MARKED);
       box.toolOk("mark", MARKED);
-      ExecResult run = box.toolOk("--all-users", "--json", "--timeout", "20");
+      ExecResult run = box.toolOk("--all-users", "--json", "--timeout", "20", "-vv");
       assertTrue(run.stdout().contains("\"ok\":true"), run::toString);
+      // Every manager answered the first call of both connections at once, never a resent one.
+      long answered =
+          run.stderr()
+              .lines()
+              .filter(l -> l.contains(": connected, systemd ") || l.contains(": re-executed, systemd "))
+              .count();
+      assertEquals(2L * box.users().size(), answered, run::toString);
+      assertFalse(run.stderr().contains("sent again"), run::toString);
       for (SandboxUser u : box.users()) {
         assertNotEquals(marked.get(u), box.identity(u, MARKED), "run " + i + ", " + u);
       }
