@@ -3,6 +3,7 @@ package net.userrestart.restart;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,8 @@ import net.userrestart.systemd.Deadline;
 import net.userrestart.systemd.SystemdException;
 import net.userrestart.systemd.UnitName;
 import net.userrestart.systemd.UserManager;
+import net.userrestart.systemd.UserManager.Enqueued;
+import net.userrestart.systemd.UserManager.JobRequest;
 import net.userrestart.systemd.UserManager.JobResult;
 import net.userrestart.systemd.UserManagerConnector;
 
@@ -64,33 +67,37 @@ public final class UserWorker {
         return new Outcome.Planned(user, plan.action(), results, since(start));
       }
       step = "restart";
+      List<JobRequest> requests = new ArrayList<>();
+      Map<JobRequest, String> actions = new HashMap<>();
       for (Map.Entry<Mark, List<String>> e : running.entrySet()) {
-        String action = UnitResult.actionFor(e.getKey());
         for (String unit : e.getValue()) {
-          try {
-            String job =
-                e.getKey().kind() == Mark.Kind.RELOAD
-                    ? manager.reloadOrTryRestart(unit)
-                    : manager.tryRestart(unit);
-            jobs.put(job, new UnitResult(unit, action, "unfinished", ""));
-          } catch (SystemdException x) {
-            if (x.kind() == SystemdException.Kind.TIMEOUT) {
-              throw x;
-            }
-            log.warning(who(user) + "failed to " + action + " " + unit + ", continuing: " + x.getMessage());
-            results.add(new UnitResult(unit, action, "error", x.getMessage()));
-          }
+          JobRequest r = new JobRequest(unit, e.getKey().kind() == Mark.Kind.RELOAD);
+          requests.add(r);
+          actions.put(r, UnitResult.actionFor(e.getKey()));
+        }
+      }
+      UserManager.Batch batch = manager.enqueue(requests, plan.enqueueMarked());
+      for (Enqueued q : batch.jobs()) {
+        String unit = q.request().unit();
+        String action = actions.get(q.request());
+        if (q instanceof Enqueued.Job job) {
+          jobs.put(job.job(), new UnitResult(unit, action, "unfinished", ""));
+        } else if (q instanceof Enqueued.Refused refused) {
+          String why = refused.error().getMessage();
+          log.warning(who(user) + "failed to " + action + " " + unit + ", continuing: " + why);
+          results.add(new UnitResult(unit, action, "error", why));
         }
       }
       if (plan.enqueueMarked()) {
-        step = "enqueue-marked";
-        Optional<List<String>> marked = manager.enqueueMarkedJobs();
-        if (marked.isEmpty()) {
+        if (batch.marked().isEmpty() && batch.stopped().isEmpty()) {
           log.debug(who(user) + "systemd " + manager.version() + " has no EnqueueMarkedJobs, skipping");
         }
-        for (String job : marked.orElse(List.of())) {
+        for (String job : batch.marked().orElse(List.of())) {
           jobs.putIfAbsent(job, new UnitResult("", "marked", "unfinished", ""));
         }
+      }
+      if (batch.stopped().isPresent()) {
+        throw batch.stopped().get(); // the jobs enqueued so far are reported as unfinished
       }
       step = "wait-jobs";
       Map<String, JobResult> done = manager.awaitJobs(jobs.keySet());

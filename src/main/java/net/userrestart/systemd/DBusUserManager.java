@@ -4,11 +4,13 @@ package net.userrestart.systemd;
 import java.io.EOFException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.freedesktop.dbus.DBusPath;
@@ -177,9 +179,20 @@ final class DBusUserManager implements UserManager {
 
   @Override
   public Optional<List<String>> enqueueMarkedJobs() throws SystemdException {
+    Message reply;
+    try {
+      long serial = send("enqueue-marked", Calls.MANAGER, "EnqueueMarkedJobs", null).getSerial();
+      reply = link.reply(s -> s == serial, deadline.nanos(), this::onSignal);
+    } catch (IOException e) {
+      throw failure("enqueue-marked", e);
+    }
+    return markedJobs(reply);
+  }
+
+  private static Optional<List<String>> markedJobs(Message reply) throws SystemdException {
     Object jobs;
     try {
-      jobs = call("enqueue-marked", Calls.MANAGER, "EnqueueMarkedJobs", null);
+      jobs = Calls.value("enqueue-marked", "EnqueueMarkedJobs", reply);
     } catch (SystemdException e) {
       // systemd before 250 has no markers; nothing was marked there, so nothing is missed.
       if ("org.freedesktop.DBus.Error.UnknownMethod".equals(e.dbusError())) {
@@ -192,6 +205,71 @@ final class DBusUserManager implements UserManager {
       paths.add(job instanceof DBusPath path ? path.getPath() : String.valueOf(job));
     }
     return Optional.of(paths);
+  }
+
+  /*
+   * Every call is written before any answer is read: one round trip per user instead of one per
+   * job, which counts most when the manager is busy re-executing its neighbours' work. Answers are
+   * matched to calls by serial, in whatever order they come.
+   */
+  @Override
+  public Batch enqueue(List<JobRequest> requests, boolean marked) {
+    Map<Long, Integer> index = new HashMap<>();
+    Enqueued[] answers = new Enqueued[requests.size()];
+    Message markedReply = null;
+    SystemdException stopped = null;
+    try {
+      for (int i = 0; i < requests.size(); i++) {
+        JobRequest r = requests.get(i);
+        index.put(
+            send("restart", Calls.MANAGER, member(r), "ss", r.unit(), "replace").getSerial(), i);
+      }
+      long markedCall =
+          marked
+              ? send("enqueue-marked", Calls.MANAGER, "EnqueueMarkedJobs", null).getSerial()
+              : -1;
+      for (int open = index.size() + (marked ? 1 : 0); open > 0; open--) {
+        Message m =
+            link.reply(
+                s -> index.containsKey(s) || s == markedCall, deadline.nanos(), this::onSignal);
+        if (m == null) {
+          throw SystemdException.timeout(
+              "restart", open + " of the jobs asked for got no answer within the deadline");
+        }
+        Integer i = index.remove(m.getReplySerial());
+        if (i == null) {
+          markedReply = m;
+        } else {
+          answers[i] = answer(requests.get(i), m);
+        }
+      }
+    } catch (IOException e) {
+      stopped = failure("restart", e);
+    } catch (SystemdException e) {
+      stopped = e;
+    }
+    List<Enqueued> answered = Arrays.stream(answers).filter(Objects::nonNull).toList();
+    if (stopped == null && marked) {
+      try {
+        return new Batch(answered, markedJobs(markedReply), Optional.empty());
+      } catch (SystemdException e) {
+        stopped = e;
+      }
+    }
+    return new Batch(answered, Optional.empty(), Optional.ofNullable(stopped));
+  }
+
+  private static Enqueued answer(JobRequest r, Message reply) {
+    String step = r.reload() ? "reload-or-try-restart" : "try-restart";
+    try {
+      return new Enqueued.Job(r, Calls.path(step, Calls.value(step, member(r), reply)));
+    } catch (SystemdException e) {
+      return new Enqueued.Refused(r, e);
+    }
+  }
+
+  private static String member(JobRequest r) {
+    return r.reload() ? "ReloadOrTryRestartUnit" : "TryRestartUnit";
   }
 
   @Override

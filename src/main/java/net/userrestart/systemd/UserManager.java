@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.systemd;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +53,32 @@ public interface UserManager extends AutoCloseable {
   Optional<List<String>> enqueueMarkedJobs() throws SystemdException;
 
   /**
+   * Enqueues {@code requests} and, when {@code marked}, the jobs of the units marked with systemd's
+   * own Markers= ({@link Batch#marked()} is empty when this systemd has no EnqueueMarkedJobs). A
+   * request systemd refuses does not stop the others. Here one call after the other; a real
+   * manager is sent them all before any answer is read.
+   */
+  default Batch enqueue(List<JobRequest> requests, boolean marked) {
+    List<Enqueued> jobs = new ArrayList<>();
+    try {
+      for (JobRequest r : requests) {
+        try {
+          String job = r.reload() ? reloadOrTryRestart(r.unit()) : tryRestart(r.unit());
+          jobs.add(new Enqueued.Job(r, job));
+        } catch (SystemdException e) {
+          if (e.kind() == SystemdException.Kind.TIMEOUT) {
+            throw e;
+          }
+          jobs.add(new Enqueued.Refused(r, e));
+        }
+      }
+      return new Batch(jobs, marked ? enqueueMarkedJobs() : Optional.empty(), Optional.empty());
+    } catch (SystemdException e) {
+      return new Batch(jobs, Optional.empty(), Optional.of(e));
+    }
+  }
+
+  /**
    * Waits until every job has finished or the deadline passes. Returns the result of each job that
    * finished ("done", "failed"…) and the unit it was for; jobs still running are absent.
    */
@@ -62,4 +89,30 @@ public interface UserManager extends AutoCloseable {
 
   /** How a job ended, and which unit it was for. */
   record JobResult(String unit, String result) {}
+
+  /** A job to enqueue: try-restart {@code unit}, or reload-or-try-restart it. */
+  record JobRequest(String unit, boolean reload) {}
+
+  /** What the manager answered to one {@link JobRequest}. */
+  sealed interface Enqueued {
+    JobRequest request();
+
+    /** Enqueued; {@code job} is the job's object path. */
+    record Job(JobRequest request, String job) implements Enqueued {}
+
+    /** Refused: no such unit, a unit that cannot be restarted… */
+    record Refused(JobRequest request, SystemdException error) implements Enqueued {}
+  }
+
+  /**
+   * What {@link #enqueue} got: the answers that came, in the order of the requests; the Markers=
+   * jobs; and, when not everything was answered, why (the deadline, a lost connection, a failed
+   * EnqueueMarkedJobs). The jobs enqueued before that still run, to be waited for or reported.
+   */
+  record Batch(
+      List<Enqueued> jobs, Optional<List<String>> marked, Optional<SystemdException> stopped) {
+    public Batch {
+      jobs = List.copyOf(jobs);
+    }
+  }
 }

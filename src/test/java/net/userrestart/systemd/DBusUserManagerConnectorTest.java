@@ -34,6 +34,9 @@ import net.userrestart.restart.UnitResult;
 import net.userrestart.restart.UserTarget;
 import net.userrestart.restart.UserWorker;
 import net.userrestart.systemd.SystemdException.Kind;
+import net.userrestart.systemd.UserManager.Batch;
+import net.userrestart.systemd.UserManager.Enqueued;
+import net.userrestart.systemd.UserManager.JobRequest;
 import net.userrestart.testutil.Privileges;
 import net.userrestart.testutil.Threads;
 import org.junit.jupiter.api.AfterEach;
@@ -268,6 +271,71 @@ class DBusUserManagerConnectorTest {
     assertEquals(
         Optional.of(List.of("/org/freedesktop/systemd1/job/7")),
         connect(Deadline.in(DEADLINE)).enqueueMarkedJobs());
+  }
+
+  private static final String PATH_JOB = "/org/freedesktop/systemd1/job/";
+
+  /*
+   * The peer answers no job call until EnqueueMarkedJobs, the last one, has come, then answers
+   * them in reverse order: a client that waited for each answer before the next call would wait
+   * until the deadline.
+   */
+  @Test
+  void jobCallsAreSentTogetherAndTheirAnswersMatchedInAnyOrder() throws Exception {
+    List<FakePeer.Call> held = new CopyOnWriteArrayList<>();
+    peer.on("TryRestartUnit", (c, s) -> held.add(c))
+        .on("ReloadOrTryRestartUnit", (c, s) -> held.add(c))
+        .on("EnqueueMarkedJobs", (c, s) -> {
+          s.reply(c, "ao", List.of("/org/freedesktop/systemd1/job/7"));
+          for (int i = held.size() - 1; i >= 0; i--) {
+            FakePeer.Call call = held.get(i);
+            if (call.arg(0).equals("gone.service")) {
+              s.error(call, "org.freedesktop.systemd1.NoSuchUnit", "Unit gone.service not loaded.");
+            } else {
+              s.reply(call, "o", "/org/freedesktop/systemd1/job/" + call.arg(0).charAt(0));
+            }
+          }
+        })
+        .start();
+    JobRequest a = new JobRequest("a.service", false);
+    JobRequest gone = new JobRequest("gone.service", false);
+    JobRequest b = new JobRequest("b.service", true);
+    Result<Batch> r = afterConnect(m -> m.enqueue(List.of(a, gone, b), true));
+    Batch batch = r.value();
+    assertEquals(Optional.empty(), batch.stopped());
+    assertEquals(Optional.of(List.of("/org/freedesktop/systemd1/job/7")), batch.marked());
+    assertEquals(new Enqueued.Job(a, PATH_JOB + "a"), batch.jobs().get(0));
+    assertInstanceOf(Enqueued.Refused.class, batch.jobs().get(1));
+    String refused = ((Enqueued.Refused) batch.jobs().get(1)).error().getMessage();
+    assertTrue(refused.contains("NoSuchUnit"), refused);
+    assertEquals(new Enqueued.Job(b, PATH_JOB + "b"), batch.jobs().get(2));
+    assertEquals(
+        List.of(
+            "Get",
+            "TryRestartUnit",
+            "TryRestartUnit",
+            "ReloadOrTryRestartUnit",
+            "EnqueueMarkedJobs"),
+        peer.calls());
+    assertTrue(r.millis() < DEADLINE.toMillis() / 2, "took " + r.millis() + " ms");
+  }
+
+  /** Jobs answered before the deadline are kept, so that they are reported as unfinished. */
+  @Test
+  void jobsAnsweredBeforeTheDeadlineAreKept() throws Exception {
+    peer.on("TryRestartUnit", (c, s) -> {
+      if (c.arg(0).equals("a.service")) {
+        s.reply(c, "o", "/org/freedesktop/systemd1/job/1");
+      }
+    }).start();
+    JobRequest a = new JobRequest("a.service", false);
+    JobRequest hung = new JobRequest("hung.service", false);
+    Result<Batch> r = afterConnect(m -> m.enqueue(List.of(a, hung), true));
+    Batch batch = r.value();
+    assertEquals(List.of(new Enqueued.Job(a, PATH_JOB + "1")), batch.jobs());
+    assertEquals(Kind.TIMEOUT, batch.stopped().orElseThrow().kind());
+    assertEquals("restart", batch.stopped().orElseThrow().step());
+    assertWithin(DEADLINE, r);
   }
 
   @Test
