@@ -30,7 +30,12 @@ public record UnitResult(String unit, String action, String result, String detai
 
   /** The action a mark asks for, as results name it. */
   public static String actionFor(Mark mark) {
-    return mark.kind() == Mark.Kind.RELOAD ? "reload-or-try-restart" : "try-restart";
+    return actionFor(mark.kind() == Mark.Kind.RELOAD);
+  }
+
+  /** The action of a job request: reload-or-try-restart, or try-restart. */
+  public static String actionFor(boolean reload) {
+    return reload ? "reload-or-try-restart" : "try-restart";
   }
 
   /** Whether this is a result for {@code mark}: its unit (or an instance of it), its action. */
