@@ -158,37 +158,6 @@ final class DBusUserManager implements UserManager {
     }
   }
 
-  @Override
-  public String tryRestart(String unit) throws SystemdException {
-    return Calls.path(
-        "try-restart", call("try-restart", Calls.MANAGER, "TryRestartUnit", "ss", unit, "replace"));
-  }
-
-  @Override
-  public String reloadOrTryRestart(String unit) throws SystemdException {
-    return Calls.path(
-        "reload-or-try-restart",
-        call(
-            "reload-or-try-restart",
-            Calls.MANAGER,
-            "ReloadOrTryRestartUnit",
-            "ss",
-            unit,
-            "replace"));
-  }
-
-  @Override
-  public Optional<List<String>> enqueueMarkedJobs() throws SystemdException {
-    Message reply;
-    try {
-      long serial = send("enqueue-marked", Calls.MANAGER, "EnqueueMarkedJobs", null).getSerial();
-      reply = link.reply(s -> s == serial, deadline.nanos(), this::onSignal);
-    } catch (IOException e) {
-      throw failure("enqueue-marked", e);
-    }
-    return markedJobs(reply);
-  }
-
   private static Optional<List<String>> markedJobs(Message reply) throws SystemdException {
     Object jobs;
     try {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.systemd;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -40,43 +39,12 @@ public interface UserManager extends AutoCloseable {
    */
   Map<String, String> activeStates(Collection<String> units) throws SystemdException;
 
-  /** Enqueues a try-restart job; returns the job's object path. */
-  String tryRestart(String unit) throws SystemdException;
-
-  /** Enqueues a reload-or-try-restart job; returns the job's object path. */
-  String reloadOrTryRestart(String unit) throws SystemdException;
-
-  /**
-   * Enqueues jobs for units marked with systemd's own {@code Markers=}; empty when this systemd
-   * does not have the method.
-   */
-  Optional<List<String>> enqueueMarkedJobs() throws SystemdException;
-
   /**
    * Enqueues {@code requests} and, when {@code marked}, the jobs of the units marked with systemd's
    * own Markers= ({@link Batch#marked()} is empty when this systemd has no EnqueueMarkedJobs). A
-   * request systemd refuses does not stop the others. Here one call after the other; a real
-   * manager is sent them all before any answer is read.
+   * request systemd refuses does not stop the others.
    */
-  default Batch enqueue(List<JobRequest> requests, boolean marked) {
-    List<Enqueued> jobs = new ArrayList<>();
-    try {
-      for (JobRequest r : requests) {
-        try {
-          String job = r.reload() ? reloadOrTryRestart(r.unit()) : tryRestart(r.unit());
-          jobs.add(new Enqueued.Job(r, job));
-        } catch (SystemdException e) {
-          if (e.kind() == SystemdException.Kind.TIMEOUT) {
-            throw e;
-          }
-          jobs.add(new Enqueued.Refused(r, e));
-        }
-      }
-      return new Batch(jobs, marked ? enqueueMarkedJobs() : Optional.empty(), Optional.empty());
-    } catch (SystemdException e) {
-      return new Batch(jobs, Optional.empty(), Optional.of(e));
-    }
-  }
+  Batch enqueue(List<JobRequest> requests, boolean marked);
 
   /**
    * Waits until every job has finished or the deadline passes. Returns the result of each job that

@@ -85,7 +85,7 @@ class DBusUserManagerConnectorTest {
         DBusUserManagerConnector c = new DBusUserManagerConnector(dir)) {
       UserManager m = c.connect(0, Deadline.in(Duration.ofSeconds(30)));
       m.activeStates(List.of("a.service", "b@.service"));
-      m.awaitJobs(List.of(m.tryRestart("a.service")));
+      m.awaitJobs(List.of(tryRestart(m, "a.service")));
       m.close();
     }
   }
@@ -174,6 +174,23 @@ class DBusUserManagerConnectorTest {
     return e;
   }
 
+  /** One try-restart: its job, or why there is none, thrown. */
+  static String tryRestart(UserManager m, String unit) throws SystemdException {
+    return job(m, new JobRequest(unit, false));
+  }
+
+  static String job(UserManager m, JobRequest request) throws SystemdException {
+    Batch batch = m.enqueue(List.of(request), false);
+    if (batch.stopped().isPresent()) {
+      throw batch.stopped().get();
+    }
+    Enqueued answer = batch.jobs().get(0);
+    if (answer instanceof Enqueued.Refused refused) {
+      throw refused.error();
+    }
+    return ((Enqueued.Job) answer).job();
+  }
+
   /** Connects, then runs {@code step} on the manager; the deadline covers both. */
   <T> Result<T> afterConnect(StepOn<T> step) throws SystemdException {
     Deadline deadline = Deadline.in(DEADLINE);
@@ -243,8 +260,8 @@ class DBusUserManagerConnectorTest {
     peer.jobResults.put("bad.service", "failed");
     peer.start();
     UserManager m = connect(Deadline.in(Duration.ofSeconds(3)));
-    String good = m.tryRestart("good.service");
-    String bad = m.reloadOrTryRestart("bad.service");
+    String good = tryRestart(m, "good.service");
+    String bad = job(m, new JobRequest("bad.service", true));
     assertTrue(good.startsWith("/org/freedesktop/systemd1/job/"), good);
     Map<String, UserManager.JobResult> done = m.awaitJobs(List.of(good, bad));
     assertEquals(new UserManager.JobResult("good.service", "done"), done.get(good));
@@ -261,7 +278,7 @@ class DBusUserManagerConnectorTest {
   @Test
   void aSystemdWithoutMarkersHasNoMarkedJobs() throws Exception {
     peer.start();
-    assertEquals(Optional.empty(), connect(Deadline.in(DEADLINE)).enqueueMarkedJobs());
+    assertEquals(Optional.empty(), connect(Deadline.in(DEADLINE)).enqueue(List.of(), true).marked());
   }
 
   @Test
@@ -270,7 +287,7 @@ class DBusUserManagerConnectorTest {
     peer.start();
     assertEquals(
         Optional.of(List.of("/org/freedesktop/systemd1/job/7")),
-        connect(Deadline.in(DEADLINE)).enqueueMarkedJobs());
+        connect(Deadline.in(DEADLINE)).enqueue(List.of(), true).marked());
   }
 
   private static final String PATH_JOB = "/org/freedesktop/systemd1/job/";
@@ -614,10 +631,10 @@ class DBusUserManagerConnectorTest {
   @Test
   void aDropDuringACallFailsAtOnce() throws Exception {
     peer.on("TryRestartUnit", (c, s) -> s.close()).start();
-    Result<String> r = afterConnect(m -> m.tryRestart("app.service"));
+    Result<String> r = afterConnect(m -> tryRestart(m, "app.service"));
     SystemdException e = r.systemd();
     assertEquals(Kind.FAILED, e.kind(), e.getMessage());
-    assertEquals("try-restart", e.step());
+    assertEquals("restart", e.step());
     assertWithin(DEADLINE, r);
   }
 
@@ -625,8 +642,8 @@ class DBusUserManagerConnectorTest {
   void aCallAfterTheConnectionDroppedFailsAtOnce() throws Exception {
     peer.on("TryRestartUnit", (c, s) -> s.close()).start();
     UserManager m = connect(Deadline.in(Duration.ofSeconds(3)));
-    time(() -> m.tryRestart("app.service"));
-    Result<String> r = time(() -> m.tryRestart("other.service"));
+    time(() -> tryRestart(m, "app.service"));
+    Result<String> r = time(() -> tryRestart(m, "other.service"));
     assertEquals(Kind.FAILED, r.systemd().kind());
     assertTrue(r.millis() < 1000, "took " + r.millis() + " ms");
     Result<Map<String, UserManager.JobResult>> wait = time(() -> m.awaitJobs(List.of("/job/1")));
@@ -637,10 +654,10 @@ class DBusUserManagerConnectorTest {
   @Test
   void anUnansweredCallTimesOutAtTheDeadline() throws Exception {
     peer.on("TryRestartUnit", (c, s) -> { }).start();
-    Result<String> r = afterConnect(m -> m.tryRestart("app.service"));
+    Result<String> r = afterConnect(m -> tryRestart(m, "app.service"));
     SystemdException e = r.systemd();
     assertEquals(Kind.TIMEOUT, e.kind(), e.getMessage());
-    assertEquals("try-restart", e.step());
+    assertEquals("restart", e.step());
     assertWithin(DEADLINE, r);
   }
 
@@ -648,7 +665,7 @@ class DBusUserManagerConnectorTest {
   void anErrorReplyFails() throws Exception {
     peer.on("TryRestartUnit", (c, s) ->
         s.error(c, "org.freedesktop.systemd1.NoSuchUnit", "Unit " + c.arg(0) + " not found.")).start();
-    Result<String> r = afterConnect(m -> m.tryRestart("app.service"));
+    Result<String> r = afterConnect(m -> tryRestart(m, "app.service"));
     SystemdException e = r.systemd();
     assertEquals(Kind.FAILED, e.kind());
     assertEquals("try-restart", e.step());
@@ -660,7 +677,7 @@ class DBusUserManagerConnectorTest {
   void anErrorReplyFailsWithItsDBusName() throws Exception {
     peer.on("TryRestartUnit", (c, s) ->
         s.error(c, "org.freedesktop.systemd1.NoSuchUnit", "Unit " + c.arg(0) + " not found.")).start();
-    SystemdException e = afterConnect(m -> m.tryRestart("app.service")).systemd();
+    SystemdException e = afterConnect(m -> tryRestart(m, "app.service")).systemd();
     assertTrue(e.getMessage().startsWith("org.freedesktop.systemd1.NoSuchUnit: "), e.getMessage());
   }
 
@@ -668,7 +685,7 @@ class DBusUserManagerConnectorTest {
   void aPeersTextReachesTheReportAsOneLineOfBoundedLength() throws Exception {
     peer.on("TryRestartUnit", (c, s) ->
         s.error(c, "org.example.Evil", "line one\nforged line\u001b[31m" + "x".repeat(10_000))).start();
-    SystemdException e = afterConnect(m -> m.tryRestart("app.service")).systemd();
+    SystemdException e = afterConnect(m -> tryRestart(m, "app.service")).systemd();
     assertEquals(1, e.getMessage().lines().count(), e.getMessage());
     assertTrue(e.getMessage().contains("line one\\x0aforged line\\x1b[31m"), e.getMessage());
     assertTrue(e.getMessage().length() < 400, e.getMessage().length() + " characters");
@@ -686,7 +703,7 @@ class DBusUserManagerConnectorTest {
   @Test
   void aReplyOfTheWrongTypeFails() throws Exception {
     peer.on("TryRestartUnit", (c, s) -> s.reply(c, "s", "not a path")).start();
-    Result<String> r = afterConnect(m -> m.tryRestart("app.service"));
+    Result<String> r = afterConnect(m -> tryRestart(m, "app.service"));
     assertEquals(Kind.FAILED, r.systemd().kind());
   }
 
@@ -749,7 +766,7 @@ class DBusUserManagerConnectorTest {
       s.jobRemoved(424242, job, c.arg(0), "done");
     }).start();
     UserManager m = connect(Deadline.in(Duration.ofSeconds(10)));
-    Result<Map<String, UserManager.JobResult>> r = time(() -> m.awaitJobs(List.of(m.tryRestart("app.service"))));
+    Result<Map<String, UserManager.JobResult>> r = time(() -> m.awaitJobs(List.of(tryRestart(m, "app.service"))));
     assertEquals(
         Map.of("/org/freedesktop/systemd1/job/424242", new UserManager.JobResult("app.service", "done")),
         r.value());
@@ -782,7 +799,7 @@ class DBusUserManagerConnectorTest {
           "uoss", 9L, job, c.arg(0), "done"));
     }).start();
     Result<Map<String, UserManager.JobResult>> r =
-        afterConnect(m -> m.awaitJobs(List.of(m.tryRestart("app.service"))));
+        afterConnect(m -> m.awaitJobs(List.of(tryRestart(m, "app.service"))));
     assertEquals(Map.of(job, new UserManager.JobResult("app.service", "done")), r.value());
   }
 
@@ -804,7 +821,7 @@ class DBusUserManagerConnectorTest {
       s.jobRemoved(9, job, c.arg(0), "done");
     }).start();
     Result<Map<String, UserManager.JobResult>> r =
-        afterConnect(m -> m.awaitJobs(List.of(m.tryRestart("app.service"))));
+        afterConnect(m -> m.awaitJobs(List.of(tryRestart(m, "app.service"))));
     assertEquals(Map.of(job, new UserManager.JobResult("app.service", "done")), r.value());
   }
 
@@ -825,7 +842,7 @@ class DBusUserManagerConnectorTest {
         s.jobRemoved(i, "/org/freedesktop/systemd1/job/" + i, "noise.service", "done");
       }
     }).start();
-    Result<Map<String, UserManager.JobResult>> r = afterConnect(m -> m.awaitJobs(List.of(m.tryRestart("app.service"))));
+    Result<Map<String, UserManager.JobResult>> r = afterConnect(m -> m.awaitJobs(List.of(tryRestart(m, "app.service"))));
     assertEquals(Map.of(), r.value());
     assertWithin(DEADLINE, r);
   }
@@ -836,7 +853,7 @@ class DBusUserManagerConnectorTest {
     peer.start();
     Deadline deadline = Deadline.in(DEADLINE);
     UserManager m = connect(deadline);
-    Result<Map<String, UserManager.JobResult>> r = time(() -> m.awaitJobs(List.of(m.tryRestart("app.service"))));
+    Result<Map<String, UserManager.JobResult>> r = time(() -> m.awaitJobs(List.of(tryRestart(m, "app.service"))));
     assertEquals(Map.of(), r.value());
     assertTrue(deadline.remainingMillis() < 100, "gave up " + deadline.remainingMillis() + " ms early");
     assertWithin(DEADLINE, r);
@@ -854,10 +871,10 @@ class DBusUserManagerConnectorTest {
             ? FakePeer.Message.header(FakePeer.METHOD_RETURN, 77, 0, 0xFFFF_FFF0L)
             : FakePeer.Message.header(FakePeer.METHOD_RETURN, 77, bodyLength, 0);
     peer.on("TryRestartUnit", (c, s) -> s.write(header)).start();
-    Result<String> r = afterConnect(m -> m.tryRestart("app.service"));
+    Result<String> r = afterConnect(m -> tryRestart(m, "app.service"));
     SystemdException e = r.systemd();
     assertEquals(Kind.FAILED, e.kind(), e.getMessage());
-    assertEquals("try-restart", e.step());
+    assertEquals("restart", e.step());
     assertTrue(e.getMessage().contains("message too large"), e.getMessage());
     assertTrue(r.millis() < DEADLINE.toMillis(), "took " + r.millis() + " ms");
   }
@@ -869,7 +886,7 @@ class DBusUserManagerConnectorTest {
       s.write(FakePeer.Message.encode(9, 78, List.of(), ""));
       s.reply(c, "o", "/org/freedesktop/systemd1/job/5");
     }).start();
-    Result<String> r = afterConnect(m -> m.tryRestart("app.service"));
+    Result<String> r = afterConnect(m -> tryRestart(m, "app.service"));
     assertEquals("/org/freedesktop/systemd1/job/5", r.value());
   }
 
@@ -879,7 +896,7 @@ class DBusUserManagerConnectorTest {
       s.reply(new FakePeer.Call(c.serial() + 1000, 0, null, null, "x", "", List.of()), "o", "/bogus");
       s.reply(c, "o", "/org/freedesktop/systemd1/job/5");
     }).start();
-    Result<String> r = afterConnect(m -> m.tryRestart("app.service"));
+    Result<String> r = afterConnect(m -> tryRestart(m, "app.service"));
     assertEquals("/org/freedesktop/systemd1/job/5", r.value());
   }
 }

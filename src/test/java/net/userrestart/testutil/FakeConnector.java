@@ -16,6 +16,9 @@ import net.userrestart.systemd.Deadline;
 import net.userrestart.systemd.SystemdException;
 import net.userrestart.systemd.UnitName;
 import net.userrestart.systemd.UserManager;
+import net.userrestart.systemd.UserManager.Batch;
+import net.userrestart.systemd.UserManager.Enqueued;
+import net.userrestart.systemd.UserManager.JobRequest;
 import net.userrestart.systemd.UserManagerConnector;
 
 /**
@@ -211,41 +214,34 @@ public final class FakeConnector implements UserManagerConnector {
         return result;
       }
 
+      /* One call after the other, as a client that waits for each answer would. */
       @Override
-      public String tryRestart(String unit) throws SystemdException {
-        return job("try-restart", unit);
-      }
-
-      @Override
-      public String reloadOrTryRestart(String unit) throws SystemdException {
-        return job("reload-or-try-restart", unit);
-      }
-
-      private String job(String what, String unit) throws SystemdException {
-        record(what + " " + unit);
-        SystemdException e = restartErrors.get(unit);
-        if (e != null) {
-          throw e;
+      public Batch enqueue(List<JobRequest> requests, boolean marked) {
+        List<Enqueued> jobs = new ArrayList<>();
+        for (JobRequest r : requests) {
+          record((r.reload() ? "reload-or-try-restart " : "try-restart ") + r.unit());
+          SystemdException e = restartErrors.get(r.unit());
+          if (e != null && e.kind() == SystemdException.Kind.TIMEOUT) {
+            return new Batch(jobs, Optional.empty(), Optional.of(e));
+          } else if (e != null) {
+            jobs.add(new Enqueued.Refused(r, e));
+          } else {
+            jobs.add(new Enqueued.Job(r, newJob(r.unit())));
+          }
         }
+        if (!marked) {
+          return new Batch(jobs, Optional.empty(), Optional.empty());
+        }
+        record("enqueue-marked");
+        Optional<List<String>> markedJobs =
+            markedUnits.map(units -> units.stream().map(this::newJob).toList());
+        return new Batch(jobs, markedJobs, Optional.empty());
+      }
+
+      private String newJob(String unit) {
         String path = "/org/freedesktop/systemd1/job/" + jobCounter.incrementAndGet();
         jobUnits.put(path, unit);
         return path;
-      }
-
-      @Override
-      public Optional<List<String>> enqueueMarkedJobs() {
-        record("enqueue-marked");
-        Optional<List<String>> units = markedUnits;
-        if (units.isEmpty()) {
-          return Optional.empty();
-        }
-        List<String> jobs = new ArrayList<>();
-        for (String unit : units.get()) {
-          String path = "/org/freedesktop/systemd1/job/" + jobCounter.incrementAndGet();
-          jobUnits.put(path, unit);
-          jobs.add(path);
-        }
-        return Optional.of(jobs);
       }
 
       @Override
