@@ -111,11 +111,6 @@ public final class DBusSystemManager implements SystemManager {
     }
   }
 
-  /** Connects to PID 1 and lists the user managers, bounded by {@code timeout}. */
-  public static DBusSystemManager connect(Duration timeout) throws SystemdException {
-    return start().await(timeout);
-  }
-
   /**
    * Starts connecting to PID 1 on a thread of its own, so that the caller can go on with other work
    * (parsing the command line) meanwhile. That thread also lists the user managers, which is what
@@ -268,7 +263,7 @@ public final class DBusSystemManager implements SystemManager {
    * dbus-java starts a thread pool per kind of incoming message for every connection; one thread
    * each is plenty for a client that makes a handful of calls.
    */
-  static <R extends BaseConnectionBuilder<R, ?>> R oneThreadEach(R builder) {
+  private static <R extends BaseConnectionBuilder<R, ?>> R oneThreadEach(R builder) {
     return builder
         .receivingThreadConfig()
         .withSignalThreadCount(1)
