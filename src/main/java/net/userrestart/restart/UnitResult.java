@@ -4,6 +4,7 @@ package net.userrestart.restart;
 import java.util.Set;
 import net.userrestart.marks.Mark;
 import net.userrestart.systemd.UnitName;
+import net.userrestart.systemd.UserManager.JobRequest;
 
 /**
  * What happened to one unit in one user manager.
@@ -30,12 +31,7 @@ public record UnitResult(String unit, String action, String result, String detai
 
   /** The action a mark asks for, as results name it. */
   public static String actionFor(Mark mark) {
-    return actionFor(mark.kind() == Mark.Kind.RELOAD);
-  }
-
-  /** The action of a job request: reload-or-try-restart, or try-restart. */
-  public static String actionFor(boolean reload) {
-    return reload ? "reload-or-try-restart" : "try-restart";
+    return JobRequest.action(mark.kind() == Mark.Kind.RELOAD);
   }
 
   /** Whether this is a result for {@code mark}: its unit (or an instance of it), its action. */

@@ -76,7 +76,7 @@ public final class UserWorker {
         // No map keyed by the request: a record's generated hashCode is linked at its first call,
         // about 15 ms, on the way of every user.
         String unit = q.request().unit();
-        String action = UnitResult.actionFor(q.request().reload());
+        String action = q.request().action();
         if (q instanceof Enqueued.Job job) {
           jobs.put(job.job(), new UnitResult(unit, action, "unfinished", ""));
         } else if (q instanceof Enqueued.Refused refused) {

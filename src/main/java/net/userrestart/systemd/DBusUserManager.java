@@ -229,7 +229,7 @@ final class DBusUserManager implements UserManager {
   }
 
   private static Enqueued answer(JobRequest r, Message reply) {
-    String step = r.reload() ? "reload-or-try-restart" : "try-restart";
+    String step = r.action();
     try {
       return new Enqueued.Job(r, Calls.path(step, Calls.value(step, member(r), reply)));
     } catch (SystemdException e) {
