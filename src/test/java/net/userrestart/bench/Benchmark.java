@@ -130,8 +130,7 @@ public final class Benchmark {
     }
     Path archive = options.project.resolve("target/systemd-user-restart.jsa");
     if (options.trainCds) {
-      Files.deleteIfExists(archive);
-      Files.deleteIfExists(archive.resolveSibling(archive.getFileName() + ".jvm"));
+      deleteArchive(archive);
     }
     String loadBefore = load();
     Instant started = Instant.now();
@@ -147,8 +146,7 @@ public final class Benchmark {
     String cds = options.trainCds ? "trained by the benchmark (one real run), removed after"
         : Files.isRegularFile(archive) ? "present (left by the build)" : "absent";
     if (options.trainCds) {
-      Files.deleteIfExists(archive);
-      Files.deleteIfExists(archive.resolveSibling(archive.getFileName() + ".jvm"));
+      deleteArchive(archive);
     }
     String report =
         report(rows, cds, loadBefore, loadAfter, Duration.between(started, Instant.now()));
@@ -333,7 +331,7 @@ public final class Benchmark {
     copyKeepingTimes(dumped, archive);
     copyKeepingTimes(
         box.sandbox.hostPath(DIR + "/train.jsa.jvm"),
-        archive.resolveSibling(archive.getFileName() + ".jvm"));
+        jvmStamp(archive));
     // The stamping above repeats the launcher's rule; should the two part, the launcher would
     // silently start without the archive and every timed run would pay for it. Ask the launcher.
     ExecResult check =
@@ -347,6 +345,16 @@ public final class Benchmark {
     if (!check.ok()) {
       throw new IllegalStateException("the launcher does not take the trained class-data archive");
     }
+  }
+
+  /* The launcher's stamp of the JVM an archive was made by, next to the archive. */
+  private static Path jvmStamp(Path archive) {
+    return archive.resolveSibling(archive.getFileName() + ".jvm");
+  }
+
+  private static void deleteArchive(Path archive) throws IOException {
+    Files.deleteIfExists(archive);
+    Files.deleteIfExists(jvmStamp(archive));
   }
 
   private static void copyKeepingTimes(Path from, Path to) {
