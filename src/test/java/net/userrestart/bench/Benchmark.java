@@ -36,7 +36,6 @@ public final class Benchmark {
   static final Duration RUN_TIMEOUT = Duration.ofMinutes(5);
   /** Pause between runs, so work a manager does after a run ends is not counted in the next. */
   static final long SETTLE_MILLIS = 1000;
-  static final long SAMPLE_MILLIS = 3;
 
   /* timed.sh LABEL CMD...: prints "EXIT WALL_NS". CMD's PID goes to LABEL.pid (the inner sh
    * execs it, and the launcher execs java, so it is the JVM's PID), "MAXRSS_KB USER_S SYS_S" of
@@ -226,14 +225,9 @@ public final class Benchmark {
     settle();
     long cpu0 = box.managerCpuMicros();
     long all0 = box.sandboxCpuMicros();
-    ThreadSampler sampler = new ThreadSampler(box, "ours");
-    sampler.start();
-    Timed t;
-    try {
-      t = box.timed("ours", env, argv.toArray(String[]::new));
-    } finally {
-      sampler.finish();
-    }
+    // Nothing of the benchmark's own (such as sampling /proc) runs meanwhile: it would take the
+    // managers' CPU during our runs only.
+    Timed t = box.timed("ours", env, argv.toArray(String[]::new));
     long cpu1 = box.managerCpuMicros();
     long all1 = box.sandboxCpuMicros();
     Map<Integer, UnitState> after = box.states();
@@ -241,7 +235,6 @@ public final class Benchmark {
     Run r = new Run(t.seconds(), (cpu1 - cpu0) / 1e6, (all1 - all0) / 1e6);
     r.rssMb = Long.parseLong(rusage[rusage.length - 3]) / 1024.0;
     r.toolCpu = Double.parseDouble(rusage[rusage.length - 2]) + Double.parseDouble(rusage[rusage.length - 1]);
-    r.threads = sampler.peak();
     String problem = verify(before, after, false);
     boolean consumed = !box.sandbox.exec(Duration.ofSeconds(30), "test", "-e", "/run/systemd-user-restart/restart/" + UNIT).ok();
     if (t.exit != 0) {
@@ -302,7 +295,7 @@ public final class Benchmark {
             Locale.ROOT,
             "N=%d %-6s %-7s wall %.3f s, manager CPU %.3f s, sandbox CPU %.3f s%s%s",
             box.sandbox.users().size(), way, what, r.wall, r.managerCpu, r.sandboxCpu,
-            way.equals("ours") ? String.format(Locale.ROOT, ", tool CPU %.2f s, RSS %.1f MB, threads %d", r.toolCpu, r.rssMb, r.threads) : "",
+            way.equals("ours") ? String.format(Locale.ROOT, ", tool CPU %.2f s, RSS %.1f MB", r.toolCpu, r.rssMb) : "",
             problem == null ? ", all " + box.sandbox.users().size() + " units restarted" : ", FAILED: " + problem);
     System.err.println("benchmark: " + line);
     if (!what.equals("warm-up") && !what.equals("cds-training")) {
@@ -416,7 +409,7 @@ public final class Benchmark {
               r.ours.isEmpty() ? "–" : String.format(Locale.ROOT, "%.2f", r.oursWall() / (r.floor(cores) + median(r.starts, d -> d))),
               r.ours.isEmpty() ? "–" : String.format(Locale.ROOT, "%.2f", median(r.ours, x -> x.toolCpu)),
               r.ours.isEmpty() ? "–" : String.format(Locale.ROOT, "%.0f", r.ours.stream().mapToDouble(x -> x.rssMb).max().orElse(0)),
-              r.ours.isEmpty() ? "–" : r.ours.stream().mapToInt(x -> x.threads).max().orElse(0) + (r.exactThreads > 0 ? " (" + r.exactThreads + ")" : "")));
+              r.exactThreads > 0 ? Integer.toString(r.exactThreads) : "–"));
     }
     b.append("\n");
     b.append(String.format(
@@ -438,8 +431,7 @@ public final class Benchmark {
     b.append("- floor: CPU time the user managers and their children (cgroups `user@UID.service`) spent"
         + " during our run, ÷ cores: no tool can be faster than floor + its own start.\n");
     b.append("- our CPU: user + system time of our JVM; peak RSS from `/usr/bin/time`; peak threads"
-        + " sampled from /proc every " + SAMPLE_MILLIS + " ms, in parentheses the exact peak from"
-        + " `-Xlog:os+thread` of one more run.\n\n");
+        + " from `-Xlog:os+thread` of one more, untimed run.\n\n");
     b.append("Targets (issue 6):\n\n");
     for (Row r : rows) {
       if (r.ours.isEmpty()) {
@@ -504,7 +496,6 @@ public final class Benchmark {
     final double sandboxCpu;
     double toolCpu;
     double rssMb;
-    int threads;
     boolean verified;
 
     Run(double wall, double managerCpu, double sandboxCpu) {
@@ -652,66 +643,6 @@ public final class Benchmark {
       } catch (IOException e) {
         throw new IllegalStateException("cannot read " + cpuStat + ": " + e.getMessage(), e);
       }
-    }
-  }
-
-  /** Samples the Threads: line of the JVM's /proc status while it runs. */
-  static final class ThreadSampler extends Thread {
-    private final Box box;
-    private final Path pidFile;
-    private volatile boolean done;
-    private int peak;
-
-    ThreadSampler(Box box, String label) {
-      super("thread-sampler");
-      setDaemon(true);
-      this.box = box;
-      this.pidFile = box.sandbox.hostPath(DIR + "/" + label + ".pid");
-      try {
-        Files.deleteIfExists(pidFile);
-      } catch (IOException e) {
-        throw new IllegalStateException("cannot remove " + pidFile, e);
-      }
-    }
-
-    @Override
-    public void run() {
-      String pid = null;
-      while (!done) {
-        try {
-          if (pid == null) {
-            String s = Files.exists(pidFile) ? Files.readString(pidFile).strip() : "";
-            pid = s.isEmpty() ? null : s;
-          }
-          if (pid != null) {
-            for (String line : Files.readAllLines(box.sandbox.hostPath("/proc/" + pid + "/status"))) {
-              if (line.startsWith("Threads:")) {
-                peak = Math.max(peak, Integer.parseInt(line.substring(8).strip()));
-              }
-            }
-          }
-        } catch (IOException | RuntimeException e) {
-          // Not started yet, or already gone.
-        }
-        try {
-          Thread.sleep(SAMPLE_MILLIS);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }
-
-    void finish() {
-      done = true;
-      try {
-        join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-
-    int peak() {
-      return peak;
     }
   }
 
