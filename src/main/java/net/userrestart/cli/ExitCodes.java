@@ -2,6 +2,7 @@
 package net.userrestart.cli;
 
 import java.util.List;
+import net.userrestart.report.Report;
 import net.userrestart.restart.Outcome;
 
 /** The exit codes, in one place; --help, the man page and README list the same. */
@@ -29,6 +30,6 @@ public final class ExitCodes {
 
   /** OK when every outcome is, else USERS_FAILED. */
   public static int from(List<Outcome> outcomes) {
-    return outcomes.stream().allMatch(Outcome::ok) ? OK : USERS_FAILED;
+    return Report.failed(outcomes) == 0 ? OK : USERS_FAILED;
   }
 }

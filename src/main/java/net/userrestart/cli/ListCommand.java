@@ -98,7 +98,7 @@ final class ListCommand implements Callable<Integer> {
             deadline,
             Steps.JOBS_PER_CPU * host.cpus(),
             true);
-    Plan plan = Planner.plan(probe, active, pending::forUser);
+    Plan plan = Planner.plan(probe, active, pending);
     List<Outcome> outcomes = Steps.run(host, plan, log, o -> {});
     PrintWriter out = spec.commandLine().getOut();
     if (output.json) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import net.userrestart.log.Log;
 import net.userrestart.marks.MarkStore;
 import net.userrestart.marks.MarkStoreException;
@@ -201,7 +202,7 @@ final class RestartCommand implements Callable<Integer> {
 
   private List<Outcome> dryRun(Request request, Map<Integer, String> active, Log log) {
     MarkStore.Pending pending = Steps.read(context.marks(), log);
-    Plan plan = Planner.plan(request, active, pending::forUser);
+    Plan plan = Planner.plan(request, active, pending);
     return run(plan, log);
   }
 
@@ -211,42 +212,52 @@ final class RestartCommand implements Callable<Integer> {
       MarkStore.Claim claim =
           store.claim(lock, active.keySet(), Planner.chosen(request, active).keySet());
       Steps.warnInvalid(log, claim.invalid());
-      Plan plan = Planner.plan(request, active, claim::marks);
-      // Each user is settled as soon as its outcome is known, while the others still run.
-      List<Outcome> outcomes =
-          Steps.run(
-              context.host(),
-              plan,
-              log,
-              o -> {
-                logOutcome(log, o);
-                int uid = o.user().uid();
-                storeStep(
-                    log, o.user().label(), () -> claim.settle(uid, o.settled(claim.marks(uid))));
-              });
-      storeStep(log, "mark store", claim::finish);
+      Plan plan = Planner.plan(request, active, claim);
+      List<Outcome> outcomes = Steps.run(context.host(), plan, log, new Finished(log, claim));
+      try {
+        claim.finish();
+      } catch (MarkStoreException e) {
+        // The restarts happened; at worst a mark is redone by the next run.
+        log.error("mark store: " + e.getMessage());
+      }
       return outcomes;
     } catch (MarkStoreException e) {
       throw Steps.storeError(e);
     }
   }
 
-  /** A step of the store after the restarts: the report must still be printed. */
-  private interface StoreStep {
-    void run() throws MarkStoreException;
-  }
-
-  private static void storeStep(Log log, String who, StoreStep step) {
-    try {
-      step.run();
-    } catch (MarkStoreException e) {
-      // The restart happened; at worst a mark is redone by the next run.
-      log.error(who + ": " + e.getMessage());
-    }
-  }
-
   private List<Outcome> run(Plan plan, Log log) {
-    return Steps.run(context.host(), plan, log, o -> logOutcome(log, o));
+    return Steps.run(context.host(), plan, log, new Finished(log, null));
+  }
+
+  /**
+   * Logs each outcome as it comes and, in a real run, settles the user's marks at once, while the
+   * others still run. A class, not a lambda: linking one costs about a millisecond at its first
+   * call, and this runs between PID 1's answer and the first user manager.
+   */
+  private static final class Finished implements Consumer<Outcome> {
+    private final Log log;
+    private final MarkStore.Claim claim;
+
+    Finished(Log log, MarkStore.Claim claim) {
+      this.log = log;
+      this.claim = claim;
+    }
+
+    @Override
+    public void accept(Outcome o) {
+      logOutcome(log, o);
+      if (claim == null) {
+        return;
+      }
+      int uid = o.user().uid();
+      try {
+        claim.settle(uid, o.settled(claim.marks(uid)));
+      } catch (MarkStoreException e) {
+        // The restart happened; at worst a mark is redone by the next run.
+        log.error(o.user().label() + ": " + e.getMessage());
+      }
+    }
   }
 
   private static void logOutcome(Log log, Outcome o) {

@@ -189,7 +189,7 @@ public final class MarkStore {
    * The marks one run took. Settle each user once its outcome is known, then {@link #finish()}.
    * Not thread-safe: one thread settles.
    */
-  public final class Claim {
+  public final class Claim implements MarksByUser {
     private final Set<Mark> global;
     private final Map<Integer, Set<Mark>> own;
     /* Active users that have not been given back what they still need. */
@@ -205,6 +205,7 @@ public final class MarkStore {
     }
 
     /** The marks for {@code uid}: every user's and its own. */
+    @Override
     public Set<Mark> marks(int uid) {
       Set<Mark> marks = new TreeSet<>(global);
       marks.addAll(own.getOrDefault(uid, Set.of()));
@@ -300,17 +301,21 @@ public final class MarkStore {
   }
 
   /** What {@link #read()} found, in name and UID order. */
-  public record Pending(Set<Mark> global, Map<Integer, Set<Mark>> perUser, List<String> invalid) {
+  public record Pending(Set<Mark> global, Map<Integer, Set<Mark>> perUser, List<String> invalid)
+      implements MarksByUser {
     public Pending {
       global = Collections.unmodifiableSortedSet(new TreeSet<>(global));
       TreeMap<Integer, Set<Mark>> sorted = new TreeMap<>();
-      perUser.forEach((uid, marks) -> sorted.put(uid, Collections.unmodifiableSortedSet(new TreeSet<>(marks))));
+      for (Map.Entry<Integer, Set<Mark>> e : perUser.entrySet()) {
+        sorted.put(e.getKey(), Collections.unmodifiableSortedSet(new TreeSet<>(e.getValue())));
+      }
       perUser = Collections.unmodifiableSortedMap(sorted);
       invalid = List.copyOf(invalid);
     }
 
     /** Marks that apply to {@code uid}: every user's and its own. */
-    public Set<Mark> forUser(int uid) {
+    @Override
+    public Set<Mark> marks(int uid) {
       Set<Mark> all = new TreeSet<>(global);
       all.addAll(perUser.getOrDefault(uid, Set.of()));
       return all;
@@ -358,8 +363,7 @@ public final class MarkStore {
   private List<Integer> userIds(List<String> invalid) throws MarkStoreException {
     List<Integer> uids = new ArrayList<>();
     for (String name : names(root.resolve(USERS))) {
-      // Only the canonical spelling: user/007 would be read as 7 and then looked for as user/7.
-      if (name.matches("0|[1-9][0-9]{0,9}") && Long.parseLong(name) <= Integer.MAX_VALUE) {
+      if (isCanonicalUid(name)) {
         uids.add(Integer.parseInt(name));
       } else {
         invalid.add(root.resolve(USERS).resolve(name) + ": not a UID");
@@ -367,6 +371,19 @@ public final class MarkStore {
     }
     uids.sort(null);
     return uids;
+  }
+
+  /* Only the canonical spelling: user/007 would be read as 7 and then looked for as user/7. */
+  private static boolean isCanonicalUid(String name) {
+    if (name.isEmpty() || name.length() > 10 || (name.charAt(0) == '0' && name.length() > 1)) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      if (name.charAt(i) < '0' || name.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return Long.parseLong(name) <= Integer.MAX_VALUE;
   }
 
   private static List<String> names(Path folder) throws MarkStoreException {

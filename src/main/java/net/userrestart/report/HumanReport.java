@@ -2,6 +2,7 @@
 package net.userrestart.report;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import net.userrestart.restart.ManagerAction;
 import net.userrestart.restart.Outcome;
@@ -17,7 +18,15 @@ final class HumanReport implements Report {
 
   @Override
   public void write(List<Outcome> outcomes, boolean dryRun, PrintWriter out) {
-    List<Outcome> shown = quiet ? outcomes.stream().filter(o -> !o.ok()).toList() : outcomes;
+    List<Outcome> shown = outcomes;
+    if (quiet) {
+      shown = new ArrayList<>();
+      for (Outcome o : outcomes) {
+        if (!o.ok()) {
+          shown.add(o);
+        }
+      }
+    }
     if (quiet && shown.isEmpty()) {
       return;
     }
@@ -39,7 +48,10 @@ final class HumanReport implements Report {
         out.println(
             who + ": " + Report.status(o) + (step == null ? "" : " at " + step) + took(o) + ": " + Report.error(o));
       }
-      int width = o.units().stream().mapToInt(u -> u.unit().length()).max().orElse(0);
+      int width = 0;
+      for (UnitResult u : o.units()) {
+        width = Math.max(width, u.unit().length());
+      }
       for (UnitResult u : o.units()) {
         out.println(
             "  "
@@ -51,8 +63,8 @@ final class HumanReport implements Report {
                 + (u.detail().isEmpty() ? "" : " (" + u.detail() + ")"));
       }
     }
-    long ok = outcomes.stream().filter(Outcome::ok).count();
-    long bad = outcomes.size() - ok;
+    int bad = Report.failed(outcomes);
+    int ok = outcomes.size() - bad;
     out.println(
         (dryRun ? "Dry run: " : "")
             + outcomes.size()

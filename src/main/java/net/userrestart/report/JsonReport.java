@@ -40,7 +40,7 @@ final class JsonReport implements Report {
     }
     Map<String, Object> run = new LinkedHashMap<>();
     run.put("dryRun", dryRun);
-    run.put("ok", outcomes.stream().allMatch(Outcome::ok));
+    run.put("ok", Report.failed(outcomes) == 0);
     run.put("users", users);
     out.println(Json.write(run));
     out.flush();

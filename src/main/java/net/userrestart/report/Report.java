@@ -14,6 +14,17 @@ public interface Report {
     return json ? new JsonReport() : new HumanReport(quiet);
   }
 
+  /** How many users were not worked on as asked. */
+  static int failed(List<Outcome> outcomes) {
+    int failed = 0;
+    for (Outcome o : outcomes) {
+      if (!o.ok()) {
+        failed++;
+      }
+    }
+    return failed;
+  }
+
   /** The word a report uses for an outcome. */
   static String status(Outcome o) {
     if (o instanceof Outcome.Restarted) {

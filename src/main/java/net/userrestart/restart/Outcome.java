@@ -2,9 +2,9 @@
 package net.userrestart.restart;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
 import net.userrestart.marks.Mark;
 
 /** How the work on one user manager ended. */
@@ -28,13 +28,21 @@ public sealed interface Outcome
    * for finished or had nothing to do. The others stay pending for the next run.
    */
   default Set<Mark> settled(Set<Mark> marks) {
-    return marks.stream()
-        .filter(
-            mark -> {
-              List<UnitResult> mine = units().stream().filter(r -> r.isFor(mark)).toList();
-              return !mine.isEmpty() && mine.stream().allMatch(UnitResult::settled);
-            })
-        .collect(Collectors.toSet());
+    Set<Mark> settled = new HashSet<>();
+    for (Mark mark : marks) {
+      boolean any = false;
+      boolean all = true;
+      for (UnitResult r : units()) {
+        if (r.isFor(mark)) {
+          any = true;
+          all &= r.settled();
+        }
+      }
+      if (any && all) {
+        settled.add(mark);
+      }
+    }
+    return settled;
   }
 
   /** The manager was acted on and every job finished as asked. */

@@ -6,17 +6,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.function.Function;
 import net.userrestart.marks.Mark;
+import net.userrestart.marks.MarksByUser;
 
 /** Turns a request, the active user managers and the pending marks into a plan. No I/O. */
 public final class Planner {
   private Planner() {}
 
-  /** The active managers the request asks for: all of them, or the named users' ones. */
+  /** The active managers the request asks for: all of them, or the named users' ones; by UID. */
   public static Map<Integer, String> chosen(Request request, Map<Integer, String> active) {
-    Map<Integer, String> chosen = new LinkedHashMap<>();
+    Map<Integer, String> chosen = new TreeMap<>();
     if (request.users().isEmpty()) {
       chosen.putAll(active);
     } else {
@@ -33,29 +34,24 @@ public final class Planner {
    * @param active the UIDs of active user managers and their user names, in UID order
    * @param marks the marks pending for a UID
    */
-  public static Plan plan(
-      Request request, Map<Integer, String> active, Function<Integer, Set<Mark>> marks) {
-    Map<Integer, String> chosen = chosen(request, active);
-    List<UserTarget> absent = new ArrayList<>();
+  public static Plan plan(Request request, Map<Integer, String> active, MarksByUser marks) {
+    Map<Integer, UserTarget> absent = new LinkedHashMap<>();
     for (UserTarget asked : request.users().orElse(List.of())) {
-      if (!active.containsKey(asked.uid()) && absent.stream().noneMatch(u -> u.uid() == asked.uid())) {
-        absent.add(asked);
+      if (!active.containsKey(asked.uid())) {
+        absent.putIfAbsent(asked.uid(), asked);
       }
     }
     List<UserTarget> users = new ArrayList<>();
-    chosen.entrySet().stream()
-        .sorted(Map.Entry.comparingByKey())
-        .forEach(
-            e -> {
-              Set<Mark> all = new TreeSet<>(marks.apply(e.getKey()));
-              for (String unit : request.units()) {
-                all.add(new Mark(Mark.Kind.RESTART, unit));
-              }
-              users.add(new UserTarget(e.getKey(), e.getValue(), all));
-            });
+    for (Map.Entry<Integer, String> e : chosen(request, active).entrySet()) {
+      Set<Mark> all = new TreeSet<>(marks.marks(e.getKey()));
+      for (String unit : request.units()) {
+        all.add(new Mark(Mark.Kind.RESTART, unit));
+      }
+      users.add(new UserTarget(e.getKey(), e.getValue(), all));
+    }
     return new Plan(
         users,
-        absent,
+        List.copyOf(absent.values()),
         request.action(),
         request.enqueueMarked(),
         request.timeout(),

@@ -20,7 +20,7 @@ public record Request(
     int jobs,
     boolean dryRun) {
   public Request {
-    users = users.map(List::copyOf);
+    users = users.isPresent() ? Optional.of(List.copyOf(users.get())) : users;
     units = List.copyOf(units);
   }
 }

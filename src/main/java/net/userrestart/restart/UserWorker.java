@@ -4,8 +4,10 @@ package net.userrestart.restart;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import net.userrestart.log.Log;
 import net.userrestart.marks.Mark;
@@ -55,10 +57,11 @@ public final class UserWorker {
       step = "list-units";
       Map<Mark, List<String>> running = activeUnits(manager, user, results);
       if (plan.dryRun()) {
-        running.forEach(
-            (mark, units) ->
-                units.forEach(
-                    u -> results.add(new UnitResult(u, UnitResult.actionFor(mark), "would-" + mark.kind().folder(), ""))));
+        for (Map.Entry<Mark, List<String>> e : running.entrySet()) {
+          for (String unit : e.getValue()) {
+            results.add(new UnitResult(unit, UnitResult.actionFor(e.getKey()), "would-" + e.getKey().kind().folder(), ""));
+          }
+        }
         if (plan.enqueueMarked()) {
           results.add(new UnitResult("(Markers=)", "marked", "would-restart", ""));
         }
@@ -98,22 +101,25 @@ public final class UserWorker {
       }
       step = "wait-jobs";
       Map<String, JobResult> done = manager.awaitJobs(jobs.keySet());
-      jobs.forEach(
-          (job, pending) -> {
-            JobResult r = done.get(job);
-            String unit = r != null && pending.unit().isEmpty() ? r.unit() : pending.unit();
-            results.add(
-                new UnitResult(
-                    unit.isEmpty() ? job : unit,
-                    pending.action(),
-                    r == null ? "unfinished" : r.result(),
-                    ""));
-          });
+      boolean unfinished = false;
+      for (Map.Entry<String, UnitResult> e : jobs.entrySet()) {
+        String job = e.getKey();
+        UnitResult pending = e.getValue();
+        JobResult r = done.get(job);
+        String unit = r != null && pending.unit().isEmpty() ? r.unit() : pending.unit();
+        unfinished |= r == null;
+        results.add(
+            new UnitResult(
+                unit.isEmpty() ? job : unit,
+                pending.action(),
+                r == null ? "unfinished" : r.result(),
+                ""));
+      }
       jobs.clear();
-      if (results.stream().anyMatch(r -> r.result().equals("unfinished"))) {
+      if (unfinished) {
         return new Outcome.TimedOut(user, step, "jobs did not finish within the deadline", results, since(start));
       }
-      if (results.stream().allMatch(UnitResult::ok)) {
+      if (allOk(results)) {
         return new Outcome.Restarted(user, plan.action(), results, since(start));
       }
       return new Outcome.Failed(user, "restart", failures(results), results, since(start));
@@ -143,7 +149,10 @@ public final class UserWorker {
   private static Map<Mark, List<String>> activeUnits(
       UserManager manager, UserTarget user, List<UnitResult> results)
       throws SystemdException {
-    List<String> names = user.marks().stream().map(Mark::unit).distinct().toList();
+    Set<String> names = new LinkedHashSet<>();
+    for (Mark mark : user.marks()) {
+      names.add(mark.unit());
+    }
     Map<String, String> states = manager.activeStates(names);
     Map<Mark, List<String>> running = new LinkedHashMap<>();
     for (Mark mark : user.marks()) {
@@ -170,6 +179,15 @@ public final class UserWorker {
       }
     }
     return running;
+  }
+
+  private static boolean allOk(List<UnitResult> results) {
+    for (UnitResult r : results) {
+      if (!r.ok()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean isRunning(String state) {

@@ -4,15 +4,15 @@ package net.userrestart.systemd;
 import java.io.EOFException;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.messages.DBusSignal;
@@ -38,6 +38,14 @@ final class DBusUserManager implements UserManager {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, JobResult> eldest) {
           return size() > MAX_REMEMBERED_JOBS;
+        }
+      };
+  /* A class, not a method reference: linking one costs about a millisecond, on every user's way. */
+  private final Consumer<DBusSignal> jobSignals =
+      new Consumer<>() {
+        @Override
+        public void accept(DBusSignal signal) {
+          onSignal(signal);
         }
       };
   /* A read or write failed, or close() was called: nothing more goes over this connection. */
@@ -97,7 +105,7 @@ final class DBusUserManager implements UserManager {
      * is the answer; a reply can only be an error (permission, or not a manager at all). */
     try {
       long serial = send("reexecute", Calls.MANAGER, "Reexecute", null).getSerial();
-      Message m = link.reply(s -> s == serial, deadline.nanos(), null);
+      Message m = link.reply(List.of(serial), deadline.nanos(), null);
       if (m instanceof Error error) {
         throw SystemdException.failed(
             "reexecute", "Reexecute failed: " + error.getName() + ": " + Calls.errorText(error));
@@ -184,27 +192,29 @@ final class DBusUserManager implements UserManager {
   @Override
   public Batch enqueue(List<JobRequest> requests, boolean marked) {
     Map<Long, Integer> index = new HashMap<>();
+    Set<Long> awaited = new HashSet<>();
     Enqueued[] answers = new Enqueued[requests.size()];
     Message markedReply = null;
     SystemdException stopped = null;
     try {
       for (int i = 0; i < requests.size(); i++) {
         JobRequest r = requests.get(i);
-        index.put(
-            send("restart", Calls.MANAGER, member(r), "ss", r.unit(), "replace").getSerial(), i);
+        long serial =
+            send("restart", Calls.MANAGER, member(r), "ss", r.unit(), "replace").getSerial();
+        index.put(serial, i);
+        awaited.add(serial);
       }
-      long markedCall =
-          marked
-              ? send("enqueue-marked", Calls.MANAGER, "EnqueueMarkedJobs", null).getSerial()
-              : -1;
-      for (int open = index.size() + (marked ? 1 : 0); open > 0; open--) {
-        Message m =
-            link.reply(
-                s -> index.containsKey(s) || s == markedCall, deadline.nanos(), this::onSignal);
+      if (marked) {
+        awaited.add(send("enqueue-marked", Calls.MANAGER, "EnqueueMarkedJobs", null).getSerial());
+      }
+      while (!awaited.isEmpty()) {
+        Message m = link.reply(awaited, deadline.nanos(), jobSignals);
         if (m == null) {
           throw SystemdException.timeout(
-              "restart", open + " of the jobs asked for got no answer within the deadline");
+              "restart",
+              awaited.size() + " of the jobs asked for got no answer within the deadline");
         }
+        awaited.remove(m.getReplySerial());
         Integer i = index.remove(m.getReplySerial());
         if (i == null) {
           markedReply = m;
@@ -217,7 +227,12 @@ final class DBusUserManager implements UserManager {
     } catch (SystemdException e) {
       stopped = e;
     }
-    List<Enqueued> answered = Arrays.stream(answers).filter(Objects::nonNull).toList();
+    List<Enqueued> answered = new ArrayList<>();
+    for (Enqueued a : answers) {
+      if (a != null) {
+        answered.add(a);
+      }
+    }
     if (stopped == null && marked) {
       try {
         return new Batch(answered, markedJobs(markedReply), Optional.empty());
@@ -260,7 +275,7 @@ final class DBusUserManager implements UserManager {
           return results; // the deadline
         }
         if (m instanceof DBusSignal signal) {
-          onSignal(signal);
+          jobSignals.accept(signal);
         }
       } catch (IOException e) {
         closed = true;
@@ -283,7 +298,7 @@ final class DBusUserManager implements UserManager {
     Message reply;
     try {
       long serial = send(step, iface, member, signature, args).getSerial();
-      reply = link.reply(s -> s == serial, deadline.nanos(), this::onSignal);
+      reply = link.reply(List.of(serial), deadline.nanos(), jobSignals);
     } catch (IOException e) {
       throw failure(step, e);
     }
@@ -314,9 +329,23 @@ final class DBusUserManager implements UserManager {
         && p[2] instanceof String unit
         && p[3] instanceof String result
         && UnitName.problem(unit) == null
-        && result.matches("[a-z-]{1,32}")) {
+        && isWord(result)) {
       finished.put(job.getPath(), new JobResult(unit, result));
     }
+  }
+
+  /* A job result as systemd names them ("done", "canceled", "dependency"…): [a-z-]{1,32}. */
+  private static boolean isWord(String s) {
+    if (s.isEmpty() || s.length() > 32) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if ((c < 'a' || c > 'z') && c != '-') {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

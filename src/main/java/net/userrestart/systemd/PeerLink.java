@@ -18,9 +18,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.function.LongPredicate;
 import jdk.net.ExtendedSocketOptions;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.exceptions.MessageTypeException;
@@ -199,11 +199,11 @@ final class PeerLink implements AutoCloseable {
   }
 
   /**
-   * Reads up to the reply (a return or an error) to a call whose serial {@code ours} accepts, and
+   * Reads up to the reply (a return or an error) to a call whose serial is among {@code ours}, and
    * returns it, or null when none came by {@code untilNanos}. Kept signals read on the way go to
    * {@code signals}, when it is not null.
    */
-  Message reply(LongPredicate ours, long untilNanos, Consumer<DBusSignal> signals)
+  Message reply(Collection<Long> ours, long untilNanos, Consumer<DBusSignal> signals)
       throws IOException {
     boolean wanted = signals != null;
     for (Message m = next(untilNanos, wanted); m != null; m = next(untilNanos, wanted)) {
@@ -211,7 +211,7 @@ final class PeerLink implements AutoCloseable {
         if (wanted) {
           signals.accept(signal);
         }
-      } else if (ours.test(m.getReplySerial())) {
+      } else if (ours.contains(m.getReplySerial())) {
         return m;
       }
     }
@@ -241,7 +241,7 @@ final class PeerLink implements AutoCloseable {
         resent++;
       }
       sent.add(send(step, path, iface, member, signature, untilNanos, args).getSerial());
-      Message m = reply(sent::contains, Math.min(untilNanos, System.nanoTime() + wait), null);
+      Message m = reply(sent, Math.min(untilNanos, System.nanoTime() + wait), null);
       if (m != null) {
         return m;
       }

@@ -103,8 +103,8 @@ class MarkStoreTest {
     assertEquals(List.of(), pending.invalid());
     assertEquals(
         Set.of(restart("a.service"), reload("b.service"), restart("c.service")),
-        pending.forUser(1000));
-    assertEquals(Set.of(restart("a.service"), reload("b.service")), pending.forUser(4242));
+        pending.marks(1000));
+    assertEquals(Set.of(restart("a.service"), reload("b.service")), pending.marks(4242));
   }
 
   @Test
