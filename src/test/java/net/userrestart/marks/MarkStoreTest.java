@@ -186,6 +186,18 @@ class MarkStoreTest {
     assertTrue(pending.invalid().stream().anyMatch(i -> i.contains("007")), pending.invalid().toString());
   }
 
+  @Test
+  void onlyUidsThatFitAreRead() throws Exception {
+    touch("user/0/restart/a.service");
+    touch("user/2147483647/restart/b.service");
+    touch("user/2147483648/restart/c.service");
+    touch("user/12345678901/restart/d.service");
+    touch("user/-1/restart/e.service");
+    MarkStore.Pending pending = store.read();
+    assertEquals(Set.of(0, 2147483647), pending.perUser().keySet());
+    assertEquals(3, pending.invalid().size(), pending.invalid().toString());
+  }
+
   // ---- corrupt store ----
 
   @Test

@@ -818,6 +818,32 @@ class DBusUserManagerConnectorTest {
     assertTrue(r.value().version().startsWith("999"), r.value().version());
   }
 
+  /* What a JobRemoved says reaches the report: only a result word as systemd spells them counts. */
+  @ParameterizedTest
+  @ValueSource(strings = {"Done", "done\n", "done; rm -rf /", "", "abcdefghijklmnopqrstuvwxyzabcdefg"})
+  void aJobRemovedWithAnOddResultDoesNotEndTheJob(String result) throws Exception {
+    String job = "/org/freedesktop/systemd1/job/7";
+    peer.on("TryRestartUnit", (c, s) -> {
+      s.reply(c, "o", job);
+      s.jobRemoved(7, job, c.arg(0), result);
+    }).start();
+    Result<Map<String, UserManager.JobResult>> r = afterConnect(m -> m.awaitJobs(List.of(tryRestart(m, "app.service"))));
+    assertEquals(Map.of(), r.value());
+    assertWithin(DEADLINE, r);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"dependency", "canceled", "abcdefghijklmnopqrstuvwxyzabcdef"})
+  void aJobRemovedWithAResultWordEndsTheJob(String result) throws Exception {
+    String job = "/org/freedesktop/systemd1/job/7";
+    peer.on("TryRestartUnit", (c, s) -> {
+      s.reply(c, "o", job);
+      s.jobRemoved(7, job, c.arg(0), result);
+    }).start();
+    Result<Map<String, UserManager.JobResult>> r = afterConnect(m -> m.awaitJobs(List.of(tryRestart(m, "app.service"))));
+    assertEquals(Map.of(job, new UserManager.JobResult("app.service", result)), r.value());
+  }
+
   @Test
   void aFloodOfOtherJobsEndsTheWaitAtTheDeadline() throws Exception {
     peer.on("TryRestartUnit", (c, s) -> {
