@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import net.userrestart.marks.MarkStore;
+import net.userrestart.systemd.Host;
 import net.userrestart.systemd.SystemHost;
 import picocli.CommandLine;
 
@@ -24,7 +25,27 @@ public final class Main {
     Context context = new Context(host, new MarkStore(MarkStore.DEFAULT_ROOT), env);
     PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
     PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
-    System.exit(run(context, out, err, preview, args));
+    System.exit(run(startEarly(context, err, preview), out, err, preview, args));
+  }
+
+  /*
+   * The rpm triggers' command line begins its work at once, while picocli parses it: the user
+   * managers' re-execs then overlap the JVM's start-up (see EarlyRestart). Where the restart
+   * command would stop before reaching PID 1 (not root, offline, a bad timeout in the
+   * environment), nothing starts early and the command reports it.
+   */
+  static Context startEarly(Context context, PrintWriter err, Preview preview) {
+    Host host = context.host();
+    if (!preview.plainAllUsers() || !host.isRoot() || host.offlineReason().isPresent()) {
+      return context;
+    }
+    OutputOptions output = new OutputOptions();
+    output.quiet = preview.quiet();
+    try {
+      return context.withEarly(EarlyRestart.start(context, output.log(err, context.env())));
+    } catch (ExitException e) {
+      return context;
+    }
   }
 
   /** Runs one command line; what tests call. */

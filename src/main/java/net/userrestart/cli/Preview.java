@@ -9,7 +9,14 @@ import java.util.Set;
  * skip it, never to decide what the command does. A wrong guess costs only time (a user named
  * "mark" looks like the mark command).
  */
-record Preview(String subcommand, boolean help, boolean version, int verbosity, boolean empty) {
+record Preview(
+    String subcommand,
+    boolean help,
+    boolean version,
+    int verbosity,
+    boolean empty,
+    boolean plainAllUsers,
+    boolean quiet) {
   private static final Set<String> SUBCOMMANDS = Set.of("mark", "list", "sandbox");
   /* The short options followed by a value (--user, --jobs). */
   private static final String TAKE_VALUES = "uj";
@@ -38,7 +45,38 @@ record Preview(String subcommand, boolean help, boolean version, int verbosity, 
         }
       }
     }
-    return new Preview(subcommand, help, version, verbosity, args.length == 0);
+    return new Preview(
+        subcommand, help, version, verbosity, args.length == 0, plainAllUsers(args), quiet(args));
+  }
+
+  /*
+   * --all-users once, and at most --quiet once besides (short or long): what the rpm file triggers
+   * run, and certain in what it asks, so that the restart can begin before picocli has parsed it
+   * (EarlyRestart). Nothing else is certain before picocli parses: any other word could be a unit,
+   * an option taking a value, a typo, or a repeat picocli refuses.
+   */
+  private static boolean plainAllUsers(String[] args) {
+    int all = 0;
+    int quiet = 0;
+    for (String arg : args) {
+      if (arg.equals("--all-users") || arg.equals("-a")) {
+        all++;
+      } else if (arg.equals("--quiet") || arg.equals("-q")) {
+        quiet++;
+      } else {
+        return false;
+      }
+    }
+    return all == 1 && quiet <= 1;
+  }
+
+  private static boolean quiet(String[] args) {
+    for (String arg : args) {
+      if (arg.equals("--quiet") || arg.equals("-q")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether the command asks PID 1 for the user managers first thing: restart and list do. */

@@ -162,33 +162,35 @@ final class RestartCommand implements Callable<Integer> {
     if (!Steps.online(host, log)) {
       return ExitCodes.OK;
     }
-    Map<Integer, String> active;
-    try (SystemManager pid1 = Steps.connect(host, request.timeout())) {
-      active = Steps.activeManagers(host, pid1);
+    List<Outcome> outcomes;
+    if (context.early().isPresent()) {
+      // The same request, begun while this one was parsed.
+      outcomes = context.early().get().outcomes();
+    } else {
+      Map<Integer, String> active;
+      try (SystemManager pid1 = Steps.connect(host, request.timeout())) {
+        active = Steps.activeManagers(host, pid1);
+      }
+      outcomes =
+          request.dryRun() ? dryRun(request, active, log) : restart(context, request, active, log);
     }
-    List<Outcome> outcomes =
-        request.dryRun() ? dryRun(request, active, log) : restart(request, active, log);
     PrintWriter out = spec.commandLine().getOut();
     Report.of(output.json, output.quiet).write(outcomes, request.dryRun(), out);
     return ExitCodes.from(outcomes);
   }
 
   /* --timeout, else $SYSTEMD_USER_RESTART_TIMEOUT (empty is unset, as systemd reads it), else 15. */
-  private Duration deadline() {
+  private static Duration deadline(String timeout, Map<String, String> env) {
     if (timeout != null) {
       return Users.deadline("--timeout", timeout);
     }
-    String env = context.env().getOrDefault(TIMEOUT_ENV, "");
-    return env.isEmpty() ? DEFAULT_TIMEOUT : Users.deadline("$" + TIMEOUT_ENV, env);
+    String fromEnv = env.getOrDefault(TIMEOUT_ENV, "");
+    return fromEnv.isEmpty() ? DEFAULT_TIMEOUT : Users.deadline("$" + TIMEOUT_ENV, fromEnv);
   }
 
-  private Request request() {
+  /** What the parsed command line asks. */
+  Request request() {
     Users.checkUnits(units);
-    int cpus = context.host().cpus();
-    int n = jobs == null ? Steps.JOBS_PER_CPU * cpus : jobs;
-    if (n < 1 || n > 1024) {
-      throw new ExitException(ExitCodes.USAGE, "--jobs must be between 1 and 1024, not " + n);
-    }
     ManagerAction action =
         manager == null
             ? ManagerAction.REEXECUTE
@@ -197,7 +199,29 @@ final class RestartCommand implements Callable<Integer> {
         selection.all
             ? Optional.empty()
             : Optional.of(Users.resolve(context.host(), selection.users));
-    return new Request(users, units, action, !noMarkers, deadline(), n, dryRun);
+    return request(context, users, units, action, !noMarkers, timeout, jobs, dryRun);
+  }
+
+  /** What {@code --all-users} alone asks, with {@code context}'s environment. */
+  static Request allUsers(Context context) {
+    return request(
+        context, Optional.empty(), List.of(), ManagerAction.REEXECUTE, true, null, null, false);
+  }
+
+  private static Request request(
+      Context context,
+      Optional<List<UserTarget>> users,
+      List<String> units,
+      ManagerAction action,
+      boolean markers,
+      String timeout,
+      Integer jobs,
+      boolean dryRun) {
+    int n = jobs == null ? Steps.JOBS_PER_CPU * context.host().cpus() : jobs;
+    if (n < 1 || n > 1024) {
+      throw new ExitException(ExitCodes.USAGE, "--jobs must be between 1 and 1024, not " + n);
+    }
+    return new Request(users, units, action, markers, deadline(timeout, context.env()), n, dryRun);
   }
 
   private List<Outcome> dryRun(Request request, Map<Integer, String> active, Log log) {
@@ -206,7 +230,9 @@ final class RestartCommand implements Callable<Integer> {
     return run(plan, log);
   }
 
-  private List<Outcome> restart(Request request, Map<Integer, String> active, Log log) {
+  /** Claims the marks, works on every chosen user manager, settles the marks; the outcomes. */
+  static List<Outcome> restart(
+      Context context, Request request, Map<Integer, String> active, Log log) {
     MarkStore store = context.marks();
     try (MarkStore.Lock lock = store.lock()) {
       MarkStore.Claim claim =

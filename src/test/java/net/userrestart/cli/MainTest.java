@@ -32,6 +32,7 @@ import net.userrestart.testutil.MiniJson;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The commands, through {@link Main#run}, with a fake host and a mark store in a temporary folder. */
 @SuppressWarnings("try") // locks and peers held for their side effect
@@ -262,6 +263,113 @@ class MainTest {
     assertEquals(5, run("--all-users"));
     assertEquals(5, run("--all-users", "--dry-run"));
     assertEquals(5, run("list"));
+  }
+
+  // ---- the rpm triggers' command line, begun before it is parsed ----
+
+  /** As Main does: the restart begun early where it may be, then the command line run. */
+  int runEarly(String... args) {
+    StringWriter o = new StringWriter();
+    StringWriter e = new StringWriter();
+    PrintWriter errWriter = new PrintWriter(e);
+    Context context = Main.startEarly(new Context(host, store, env), errWriter, Preview.of(args));
+    int code = Main.run(context, new PrintWriter(o), errWriter, args);
+    out = o.toString();
+    err = e.toString();
+    return code;
+  }
+
+  @Test
+  void onlyAllUsersWithOrWithoutQuietIsCertainBeforeParsing() {
+    for (String[] args :
+        List.of(
+            new String[] {"--all-users"},
+            new String[] {"-a"},
+            new String[] {"--all-users", "--quiet"},
+            new String[] {"-q", "-a"})) {
+      assertTrue(Preview.of(args).plainAllUsers(), String.join(" ", args));
+      // What picocli makes of it is what the early restart does.
+      CommandLine cl = Main.commandLine(new Context(host, store, env));
+      cl.parseArgs(args);
+      RestartCommand parsed = cl.getCommand();
+      assertEquals(RestartCommand.allUsers(new Context(host, store, env)), parsed.request());
+    }
+    for (String[] args :
+        List.of(
+            new String[] {},
+            new String[] {"--quiet"},
+            new String[] {"--all-users", "--all-users"},
+            new String[] {"-a", "-q", "--quiet"},
+            new String[] {"-aq"},
+            new String[] {"--all-users", "-v"},
+            new String[] {"--all-users", "--json"},
+            new String[] {"--all-users", "--dry-run"},
+            new String[] {"--all-users", "app.service"},
+            new String[] {"--all-users", "--timeout", "5"},
+            new String[] {"--user", "dev"},
+            new String[] {"list"})) {
+      assertFalse(Preview.of(args).plainAllUsers(), String.join(" ", args));
+    }
+  }
+
+  @Test
+  void theEarlyRestartDoesTheWorkOnceAndReportsIt() throws Exception {
+    host.active.put(1000, "dev");
+    host.active.put(1001, "ops");
+    connector.user(1000).states.put("app.service", "active");
+    connector.user(1001).states.put("app.service", "active");
+    touch("restart/app.service");
+    assertEquals(0, runEarly("--all-users", "--quiet"));
+    assertEquals("", out);
+    assertEquals("", err);
+    assertEquals(1, host.pid1Connects);
+    for (int uid : List.of(1000, 1001)) {
+      assertEquals(2, connector.user(uid).connects());
+      assertTrue(connector.user(uid).calls().contains("try-restart app.service"), connector.user(uid).calls().toString());
+    }
+    assertEquals(List.of(), marks());
+    assertEquals(0, runEarly("--all-users"));
+    assertTrue(out.contains("2 user managers, 2 ok, 0 failed."), out);
+  }
+
+  @Test
+  void whatStopsTheEarlyRestartIsReportedAsUsual() throws Exception {
+    host.pid1Error = new SystemdException(SystemdException.Kind.TIMEOUT, "list-users", "no answer");
+    assertEquals(6, runEarly("--all-users"));
+    assertTrue(err.contains("cannot ask PID 1"), err);
+    assertEquals(1, errLines().size(), err);
+    host.pid1Error = null;
+    host.active.put(1000, "dev");
+    touch("restart/app.service");
+    Process other = LockHolder.start(root);
+    try {
+      assertEquals(4, runEarly("--all-users"));
+      assertTrue(err.contains("another run (pid " + other.pid() + ")"), err);
+      assertEquals(1, errLines().size(), err);
+    } finally {
+      LockHolder.stop(other);
+    }
+    assertEquals(0, connector.user(1000).connects());
+    assertEquals(List.of("restart/app.service"), marks());
+    touch("reload");
+    assertEquals(5, runEarly("--all-users"));
+    assertEquals(0, connector.user(1000).connects());
+  }
+
+  @Test
+  void nothingStartsEarlyWhereTheCommandWouldStopFirst() {
+    host.active.put(1000, "dev");
+    host.root = false;
+    assertEquals(3, runEarly("--all-users"));
+    host.root = true;
+    host.offline = Optional.of("System has not been booted with systemd");
+    assertEquals(0, runEarly("--all-users"));
+    host.offline = Optional.empty();
+    env = Map.of("SYSTEMD_USER_RESTART_TIMEOUT", "soon");
+    assertEquals(2, runEarly("--all-users"));
+    assertTrue(errLines().get(0).contains("not 'soon'"), err);
+    assertEquals(0, host.pid1Connects);
+    assertEquals(0, connector.user(1000).connects());
   }
 
   // ---- mark ----
