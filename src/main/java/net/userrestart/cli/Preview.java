@@ -6,8 +6,9 @@ import java.util.Set;
 
 /**
  * What Main reads of a command line before picocli parses it: enough to start slow work early or to
- * skip it, never to decide what the command does. A wrong guess costs only time (a user named
- * "mark" looks like the mark command).
+ * skip it. A wrong guess there costs only time (a user named "mark" looks like the mark command).
+ * Only {@code plainAllUsers} decides what is done, and only for the one command line it reads with
+ * certainty: {@code --all-users}, with {@code --quiet} or not.
  */
 record Preview(
     String subcommand,
