@@ -180,6 +180,33 @@ class RestartIT {
     }
   }
 
+  /**
+   * What the rpm file triggers run begins before picocli has parsed it (EarlyRestart): the same
+   * work, once per manager, on the real managers, run after run.
+   */
+  @Test
+  void e_theTriggersCommandLineDoesTheSameWorkBegunEarly() {
+    for (int i = 0; i < 5; i++) {
+      Map<SandboxUser, String> marked = identities(MARKED);
+      Map<SandboxUser, String> kept = identities(KEPT);
+      Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
+      box.toolOk("mark", MARKED);
+      ExecResult run = i % 2 == 0 ? box.toolOk("--all-users", "--quiet") : box.toolOk("-a");
+      if (i % 2 == 0) {
+        assertEquals("", run.stdout() + run.stderr(), run::toString);
+      } else {
+        int n = box.users().size();
+        assertTrue(run.stdout().contains(n + " user managers, " + n + " ok, 0 failed."), run::toString);
+      }
+      for (SandboxUser u : box.users()) {
+        assertNotEquals(marked.get(u), box.identity(u, MARKED), "run " + i + ", " + u);
+        assertEquals(kept.get(u), box.identity(u, KEPT), "run " + i + ", " + u + ": unmarked unit was touched");
+        assertEquals(gens.get(u).reexecuted(), box.managerGeneration(u), "run " + i + ", " + u + ": not re-executed once");
+      }
+      assertEquals("", box.root("ls", "-A", "/run/systemd-user-restart/restart").stdout().strip(), "marks not consumed");
+    }
+  }
+
   @Test
   void f_failedUserKeepsItsMarksForTheNextRun() {
     SandboxUser stopped = box.users().get(2);
