@@ -9,7 +9,6 @@ import java.util.concurrent.FutureTask;
 import net.userrestart.log.Log;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.Request;
-import net.userrestart.systemd.SystemManager;
 
 /**
  * A restart of every user's manager begun before picocli has parsed the command line, for the one
@@ -39,10 +38,8 @@ final class EarlyRestart {
             new Callable<>() {
               @Override
               public List<Outcome> call() {
-                Map<Integer, String> active;
-                try (SystemManager pid1 = Steps.connect(context.host(), request.timeout())) {
-                  active = Steps.activeManagers(context.host(), pid1);
-                }
+                Map<Integer, String> active =
+                    Steps.activeManagers(context.host(), request.timeout());
                 return RestartCommand.restart(context, request, active, log);
               }
             });

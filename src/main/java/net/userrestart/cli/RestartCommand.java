@@ -20,7 +20,6 @@ import net.userrestart.restart.Planner;
 import net.userrestart.restart.Request;
 import net.userrestart.restart.UserTarget;
 import net.userrestart.systemd.Host;
-import net.userrestart.systemd.SystemManager;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -167,10 +166,7 @@ final class RestartCommand implements Callable<Integer> {
       // The same request, begun while this one was parsed.
       outcomes = context.early().get().outcomes();
     } else {
-      Map<Integer, String> active;
-      try (SystemManager pid1 = Steps.connect(host, request.timeout())) {
-        active = Steps.activeManagers(host, pid1);
-      }
+      Map<Integer, String> active = Steps.activeManagers(host, request.timeout());
       outcomes =
           request.dryRun() ? dryRun(request, active, log) : restart(context, request, active, log);
     }

@@ -55,6 +55,13 @@ final class Steps {
     }
   }
 
+  /** The UIDs of the active user managers, in order, with their user names; PID 1 let go. */
+  static Map<Integer, String> activeManagers(Host host, Duration timeout) {
+    try (SystemManager pid1 = connect(host, timeout)) {
+      return activeManagers(host, pid1);
+    }
+  }
+
   /** The UIDs of the active user managers, in order, with their user names. */
   static Map<Integer, String> activeManagers(Host host, SystemManager pid1) {
     try {
