@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +26,9 @@ import org.freedesktop.dbus.messages.MethodCall;
  * reply that names it is read).
  */
 final class DBusUserManager implements UserManager {
+  /* In enqueue(), where a request's place would be: the EnqueueMarkedJobs call. */
+  private static final int MARKED_CALL = -1;
+
   /* A hostile peer can flood JobRemoved signals; remember a bounded number. */
   private static final int MAX_REMEMBERED_JOBS = 1024;
 
@@ -191,32 +193,31 @@ final class DBusUserManager implements UserManager {
    */
   @Override
   public Batch enqueue(List<JobRequest> requests, boolean marked) {
-    Map<Long, Integer> index = new HashMap<>();
-    Set<Long> awaited = new HashSet<>();
+    // The calls not answered yet, by serial: the request's place, or MARKED_CALL.
+    Map<Long, Integer> awaited = new HashMap<>();
     Enqueued[] answers = new Enqueued[requests.size()];
     Message markedReply = null;
     SystemdException stopped = null;
     try {
       for (int i = 0; i < requests.size(); i++) {
         JobRequest r = requests.get(i);
-        long serial =
-            send("restart", Calls.MANAGER, member(r), "ss", r.unit(), "replace").getSerial();
-        index.put(serial, i);
-        awaited.add(serial);
+        awaited.put(
+            send("restart", Calls.MANAGER, member(r), "ss", r.unit(), "replace").getSerial(), i);
       }
       if (marked) {
-        awaited.add(send("enqueue-marked", Calls.MANAGER, "EnqueueMarkedJobs", null).getSerial());
+        awaited.put(
+            send("enqueue-marked", Calls.MANAGER, "EnqueueMarkedJobs", null).getSerial(),
+            MARKED_CALL);
       }
       while (!awaited.isEmpty()) {
-        Message m = link.reply(awaited, deadline.nanos(), jobSignals);
+        Message m = link.reply(awaited.keySet(), deadline.nanos(), jobSignals);
         if (m == null) {
           throw SystemdException.timeout(
               "restart",
               awaited.size() + " of the jobs asked for got no answer within the deadline");
         }
-        awaited.remove(m.getReplySerial());
-        Integer i = index.remove(m.getReplySerial());
-        if (i == null) {
+        int i = awaited.remove(m.getReplySerial());
+        if (i == MARKED_CALL) {
           markedReply = m;
         } else {
           answers[i] = answer(requests.get(i), m);
