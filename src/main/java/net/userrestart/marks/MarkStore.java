@@ -24,6 +24,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import net.userrestart.systemd.Uids;
 import net.userrestart.systemd.UnitName;
 
 /**
@@ -207,9 +208,7 @@ public final class MarkStore {
     /** The marks for {@code uid}: every user's and its own. */
     @Override
     public Set<Mark> marks(int uid) {
-      Set<Mark> marks = new TreeSet<>(global);
-      marks.addAll(own.getOrDefault(uid, Set.of()));
-      return marks;
+      return union(global, own, uid);
     }
 
     /** What the store held that is not a mark, for a warning. */
@@ -260,6 +259,13 @@ public final class MarkStore {
         throw new MarkStoreException("cannot settle marks in " + root + ": " + e, false);
       }
     }
+  }
+
+  /* The marks for every user and those of {@code uid}, in name order. */
+  private static Set<Mark> union(Set<Mark> global, Map<Integer, Set<Mark>> perUser, int uid) {
+    Set<Mark> marks = new TreeSet<>(global);
+    marks.addAll(perUser.getOrDefault(uid, Set.of()));
+    return marks;
   }
 
   private static void putBack(Path dir, Mark mark) throws IOException {
@@ -316,9 +322,7 @@ public final class MarkStore {
     /** Marks that apply to {@code uid}: every user's and its own. */
     @Override
     public Set<Mark> marks(int uid) {
-      Set<Mark> all = new TreeSet<>(global);
-      all.addAll(perUser.getOrDefault(uid, Set.of()));
-      return all;
+      return union(global, perUser, uid);
     }
   }
 
@@ -363,27 +367,16 @@ public final class MarkStore {
   private List<Integer> userIds(List<String> invalid) throws MarkStoreException {
     List<Integer> uids = new ArrayList<>();
     for (String name : names(root.resolve(USERS))) {
-      if (isCanonicalUid(name)) {
-        uids.add(Integer.parseInt(name));
+      OptionalInt uid = Uids.parse(name);
+      // Only the canonical spelling: user/007 would be read as 7 and then looked for as user/7.
+      if (uid.isPresent() && Integer.toString(uid.getAsInt()).equals(name)) {
+        uids.add(uid.getAsInt());
       } else {
         invalid.add(root.resolve(USERS).resolve(name) + ": not a UID");
       }
     }
     uids.sort(null);
     return uids;
-  }
-
-  /* Only the canonical spelling: user/007 would be read as 7 and then looked for as user/7. */
-  private static boolean isCanonicalUid(String name) {
-    if (name.isEmpty() || name.length() > 10 || (name.charAt(0) == '0' && name.length() > 1)) {
-      return false;
-    }
-    for (int i = 0; i < name.length(); i++) {
-      if (name.charAt(i) < '0' || name.charAt(i) > '9') {
-        return false;
-      }
-    }
-    return Long.parseLong(name) <= Integer.MAX_VALUE;
   }
 
   private static List<String> names(Path folder) throws MarkStoreException {

@@ -106,8 +106,8 @@ public final class SystemHost implements Host {
 
   @Override
   public OptionalInt userId(String nameOrUid) {
-    if (isDigits(nameOrUid)) {
-      return uid(nameOrUid);
+    if (Uids.isDigits(nameOrUid)) {
+      return Uids.parse(nameOrUid);
     }
     Integer uid = passwd().uids().get(nameOrUid);
     return uid != null ? OptionalInt.of(uid) : getent(nameOrUid);
@@ -129,7 +129,7 @@ public final class SystemHost implements Host {
       if (p.exitValue() == 0) {
         String[] fields = line.split(":");
         if (fields.length > 2) {
-          return uid(fields[2]);
+          return Uids.parse(fields[2]);
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -161,7 +161,7 @@ public final class SystemHost implements Host {
       }
       for (String line : lines) {
         String[] f = line.split(":", 4);
-        OptionalInt uid = f.length >= 3 ? uid(f[2]) : OptionalInt.empty();
+        OptionalInt uid = f.length >= 3 ? Uids.parse(f[2]) : OptionalInt.empty();
         if (uid.isPresent()) {
           names.putIfAbsent(uid.getAsInt(), f[0]);
           uids.putIfAbsent(f[0], uid.getAsInt());
@@ -169,27 +169,6 @@ public final class SystemHost implements Host {
       }
       return new Passwd(names, uids);
     }
-  }
-
-  /** A UID written in decimal, or empty when {@code s} is none (or larger than any UID). */
-  private static OptionalInt uid(String s) {
-    if (!isDigits(s) || s.length() > 10) {
-      return OptionalInt.empty();
-    }
-    long value = Long.parseLong(s);
-    return value <= Integer.MAX_VALUE ? OptionalInt.of((int) value) : OptionalInt.empty();
-  }
-
-  private static boolean isDigits(String s) {
-    if (s.isEmpty()) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-        return false;
-      }
-    }
-    return true;
   }
 
   @Override
