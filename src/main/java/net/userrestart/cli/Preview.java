@@ -26,6 +26,7 @@ record Preview(
     String subcommand = null;
     boolean help = false;
     boolean version = false;
+    boolean quiet = false;
     int verbosity = 0;
     for (String arg : args) {
       if (subcommand == null && SUBCOMMANDS.contains(arg)) {
@@ -36,18 +37,21 @@ record Preview(
         version = true;
       } else if (arg.equals("--verbose")) {
         verbosity++;
+      } else if (arg.equals("--quiet")) {
+        quiet = true;
       } else if (arg.startsWith("-") && !arg.startsWith("--")) {
         // Short options, alone or together (-qh, -vv, -qvv), up to one that takes a value: the
         // rest of "-uvera" is a user name, not -v.
         for (int i = 1; i < arg.length() && TAKE_VALUES.indexOf(arg.charAt(i)) < 0; i++) {
           help |= arg.charAt(i) == 'h';
           version |= arg.charAt(i) == 'V';
+          quiet |= arg.charAt(i) == 'q';
           verbosity += arg.charAt(i) == 'v' ? 1 : 0;
         }
       }
     }
     return new Preview(
-        subcommand, help, version, verbosity, args.length == 0, plainAllUsers(args), quiet(args));
+        subcommand, help, version, verbosity, args.length == 0, plainAllUsers(args), quiet);
   }
 
   /*
@@ -69,15 +73,6 @@ record Preview(
       }
     }
     return all == 1 && quiet <= 1;
-  }
-
-  private static boolean quiet(String[] args) {
-    for (String arg : args) {
-      if (arg.equals("--quiet") || arg.equals("-q")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Whether the command asks PID 1 for the user managers first thing: restart and list do. */
