@@ -37,15 +37,14 @@ public final class Benchmark {
   /** Pause between runs, so work a manager does after a run ends is not counted in the next. */
   static final long SETTLE_MILLIS = 1000;
 
-  /* timed.sh LABEL CMD...: prints "EXIT WALL_NS". CMD's PID goes to LABEL.pid (the inner sh
-   * execs it, and the launcher execs java, so it is the JVM's PID), "MAXRSS_KB USER_S SYS_S" of
-   * it to LABEL.time, its output to LABEL.out and LABEL.err. The clock runs around time(1) and
-   * the exec, which cost about a millisecond. */
+  /* timed.sh LABEL CMD...: prints "EXIT WALL_NS". "MAXRSS_KB USER_S SYS_S" of CMD (the launcher
+   * execs java, so the JVM's) go to LABEL.time, its output to LABEL.out and LABEL.err. The clock
+   * runs around time(1), which costs about a millisecond. */
   static final String TIMED =
-      "label=$1\nshift\nd=" + DIR + "\nrm -f \"$d/$label.pid\" \"$d/$label.time\"\n"
+      "label=$1\nshift\nd=" + DIR + "\nrm -f \"$d/$label.time\"\n"
           + "s=$(date +%s%N)\n"
-          + "/usr/bin/time -f '%M %U %S' -o \"$d/$label.time\" /bin/sh -c 'echo $$ >\"$0\" && exec \"$@\"'"
-          + " \"$d/$label.pid\" \"$@\" >\"$d/$label.out\" 2>\"$d/$label.err\"\n"
+          + "/usr/bin/time -f '%M %U %S' -o \"$d/$label.time\""
+          + " \"$@\" >\"$d/$label.out\" 2>\"$d/$label.err\"\n"
           + "rc=$?\ne=$(date +%s%N)\necho \"$rc $((e - s))\"\n";
 
   /* The rpm helper's way (systemd's systemd-update-helper, user-reexec then user-restart): the
