@@ -822,12 +822,7 @@ class DBusUserManagerConnectorTest {
   @ParameterizedTest
   @ValueSource(strings = {"Done", "done\n", "done; rm -rf /", "", "abcdefghijklmnopqrstuvwxyzabcdefg"})
   void aJobRemovedWithAnOddResultDoesNotEndTheJob(String result) throws Exception {
-    String job = "/org/freedesktop/systemd1/job/7";
-    peer.on("TryRestartUnit", (c, s) -> {
-      s.reply(c, "o", job);
-      s.jobRemoved(7, job, c.arg(0), result);
-    }).start();
-    Result<Map<String, UserManager.JobResult>> r = afterConnect(m -> m.awaitJobs(List.of(tryRestart(m, "app.service"))));
+    Result<Map<String, UserManager.JobResult>> r = jobRemovedSaying(result);
     assertEquals(Map.of(), r.value());
     assertWithin(DEADLINE, r);
   }
@@ -835,13 +830,20 @@ class DBusUserManagerConnectorTest {
   @ParameterizedTest
   @ValueSource(strings = {"dependency", "canceled", "abcdefghijklmnopqrstuvwxyzabcdef"})
   void aJobRemovedWithAResultWordEndsTheJob(String result) throws Exception {
-    String job = "/org/freedesktop/systemd1/job/7";
+    assertEquals(
+        Map.of(JOB_7, new UserManager.JobResult("app.service", result)),
+        jobRemovedSaying(result).value());
+  }
+
+  private static final String JOB_7 = "/org/freedesktop/systemd1/job/7";
+
+  /* A try-restart of app.service whose job ends with a JobRemoved saying {@code result}. */
+  private Result<Map<String, UserManager.JobResult>> jobRemovedSaying(String result) throws Exception {
     peer.on("TryRestartUnit", (c, s) -> {
-      s.reply(c, "o", job);
-      s.jobRemoved(7, job, c.arg(0), result);
+      s.reply(c, "o", JOB_7);
+      s.jobRemoved(7, JOB_7, c.arg(0), result);
     }).start();
-    Result<Map<String, UserManager.JobResult>> r = afterConnect(m -> m.awaitJobs(List.of(tryRestart(m, "app.service"))));
-    assertEquals(Map.of(job, new UserManager.JobResult("app.service", result)), r.value());
+    return afterConnect(m -> m.awaitJobs(List.of(tryRestart(m, "app.service"))));
   }
 
   @Test
