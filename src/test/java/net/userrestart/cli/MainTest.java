@@ -32,6 +32,8 @@ import net.userrestart.testutil.MiniJson;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
 /** The commands, through {@link Main#run}, with a fake host and a mark store in a temporary folder. */
@@ -249,23 +251,34 @@ class MainTest {
     assertTrue(err.contains("'systemd-user-restart mark --help'"), err);
   }
 
-  @Test
-  void pid1UnavailableIsExitSix() {
+  // What stops a run before a user manager is reached is reported alike when the run began
+  // before the command line was parsed (the rpm triggers' --all-users) and when it did not.
+
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void pid1UnavailableIsExitSix(boolean early) {
     host.pid1Error = new SystemdException(SystemdException.Kind.TIMEOUT, "list-users", "no answer");
-    assertEquals(6, run("--all-users"));
+    assertEquals(6, run(early, "--all-users"));
     assertTrue(err.contains("cannot ask PID 1"), err);
+    assertEquals(1, errLines().size(), err);
   }
 
-  @Test
-  void aCorruptStoreIsExitFive() throws Exception {
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aCorruptStoreIsExitFive(boolean early) throws Exception {
     touch("restart");
     host.active.put(1000, "dev");
-    assertEquals(5, run("--all-users"));
+    assertEquals(5, run(early, "--all-users"));
+    assertEquals(0, connector.user(1000).connects());
     assertEquals(5, run("--all-users", "--dry-run"));
     assertEquals(5, run("list"));
   }
 
   // ---- the rpm triggers' command line, begun before it is parsed ----
+
+  int run(boolean early, String... args) {
+    return early ? runEarly(args) : run(args);
+  }
 
   /** As Main does: the restart begun early where it may be, then the command line run. */
   int runEarly(String... args) {
@@ -330,30 +343,6 @@ class MainTest {
     assertEquals(List.of(), marks());
     assertEquals(0, runEarly("--all-users"));
     assertTrue(out.contains("2 user managers, 2 ok, 0 failed."), out);
-  }
-
-  @Test
-  void whatStopsTheEarlyRestartIsReportedAsUsual() throws Exception {
-    host.pid1Error = new SystemdException(SystemdException.Kind.TIMEOUT, "list-users", "no answer");
-    assertEquals(6, runEarly("--all-users"));
-    assertTrue(err.contains("cannot ask PID 1"), err);
-    assertEquals(1, errLines().size(), err);
-    host.pid1Error = null;
-    host.active.put(1000, "dev");
-    touch("restart/app.service");
-    Process other = LockHolder.start(root);
-    try {
-      assertEquals(4, runEarly("--all-users"));
-      assertTrue(err.contains("another run (pid " + other.pid() + ")"), err);
-      assertEquals(1, errLines().size(), err);
-    } finally {
-      LockHolder.stop(other);
-    }
-    assertEquals(0, connector.user(1000).connects());
-    assertEquals(List.of("restart/app.service"), marks());
-    touch("reload");
-    assertEquals(5, runEarly("--all-users"));
-    assertEquals(0, connector.user(1000).connects());
   }
 
   @Test
@@ -566,13 +555,14 @@ class MainTest {
     assertEquals("planned", object(array(report.get("users")).get(0)).get("outcome"));
   }
 
-  @Test
-  void aLockHeldByAnotherRunIsExitFour() throws Exception {
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aLockHeldByAnotherRunIsExitFour(boolean early) throws Exception {
     host.active.put(1000, "dev");
     touch("restart/app.service");
     Process other = LockHolder.start(root);
     try {
-      assertEquals(4, run("--all-users"));
+      assertEquals(4, run(early, "--all-users"));
       assertTrue(err.contains("another run (pid " + other.pid() + ")"), err);
       assertEquals(1, errLines().size(), err);
     } finally {
