@@ -31,7 +31,7 @@ if [ -f "$target/maven-archiver/pom.properties" ]; then
 fi
 if [ -z "$version" ]; then
     # The project's own <version>: the first one after its <artifactId>.
-    version=$(sed -n '/<artifactId>systemd-user-restart<\/artifactId>/,/<version>/{s/.*<version>\(.*\)<\/version>.*/\1/p}' "$src/pom.xml" | head -n1)
+    version=$(sed -n '/<artifactId>systemd-user-restart<\/artifactId>/,/<version>/{s/.*<version>\(.*\)<\/version>.*/\1/p}' "$src/pom.xml" | sed -n 1p)
 fi
 [ -n "$version" ] || die "cannot find the project version"
 rpmversion=${version//-/\~}

@@ -74,7 +74,7 @@ rpmflags=(--dbpath /var/lib/rpm)
 # Debian's rpm warns against installing packages unless told it is deliberate; only the
 # install modes know the option.
 force=()
-if rpm --help 2>/dev/null | grep -q -- --force-debian; then force=(--force-debian); fi
+if [[ $(rpm --help 2>/dev/null) == *--force-debian* ]]; then force=(--force-debian); fi
 
 # --- Build-time checks -----------------------------------------------------------------
 # Optional man page and completion are packaged when the Maven build made them.
@@ -84,9 +84,12 @@ mkdir -p "$full/target/man" "$full/target/completion"
 echo '.TH SYSTEMD-USER-RESTART 8' > "$full/target/man/systemd-user-restart.8"
 echo 'complete -F _sur systemd-user-restart' > "$full/target/completion/systemd-user-restart"
 SUR_SRCDIR=$full "$repo/rpm/build-rpm.sh" "$work/full" >/dev/null
+# The listing is read whole first: a pipeline that a reader ends early (grep -q, head) fails
+# under pipefail when rpm is still writing and gets SIGPIPE.
+full_files=$(rpm -qpl "$work"/full/systemd-user-restart-[0-9]*.rpm)
 check "optional files packaged when present" \
     "/usr/share/bash-completion/completions/systemd-user-restart yes" \
-    "$(rpm -qpl "$work"/full/systemd-user-restart-[0-9]*.rpm | grep -E 'completions/|man8/' | head -n1) $(rpm -qpl "$work"/full/systemd-user-restart-[0-9]*.rpm | grep -q 'man8/systemd-user-restart.8' && echo yes)"
+    "$(grep -E 'completions/' <<<"$full_files") $(grep -c 'man8/systemd-user-restart.8' <<<"$full_files" | sed 's/^1$/yes/')"
 check "optional files absent otherwise" "" "$(rpm -qpl "$tool" | grep -E 'completions/|man8/' || :)"
 check "macros are in the -rpm-macros subpackage" \
     "$(rpm --eval '%{?_rpmmacrodir}%{!?_rpmmacrodir:%{_rpmconfigdir}/macros.d}')/macros.systemd-user-restart" \
