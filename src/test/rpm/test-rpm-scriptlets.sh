@@ -288,8 +288,8 @@ measure() { # ROOT
     mv "$r/run/systemd.off" "$r/run/systemd"
     echo "    cost per package (us): macro body $((body - base)); with a new shell $exec1 vs empty scriptlet $exec0;" \
          "first mark of a boot $((first - rmmk)); no systemd $((off - base))"
-    check "cost: macro body under 10 ms" yes "$([ $((body - base)) -lt 10000 ] && echo yes || echo no)"
-    check "cost: first mark under 10 ms" yes "$([ $((first - rmmk)) -lt 10000 ] && echo yes || echo no)"
+    # Printed, not asserted: a test never depends on the machine's speed (a busy 2-core machine
+    # takes tens of ms to start a shell). The figures are what rpm/README.md quotes.
     rm -rf "$r/run/systemd-user-restart"
 }
 
