@@ -162,7 +162,8 @@ public final class Sandbox implements AutoCloseable {
   }
 
   /**
-   * Runs {@code argv} as root inside all namespaces and the sandbox's root, cwd /, env PATH only.
+   * Runs {@code argv} as root inside all namespaces and the sandbox's root, cwd /, env PATH only,
+   * without the capabilities of {@link Confinement}, like everything systemd starts inside.
    */
   public ExecResult exec(Duration timeout, String... argv) {
     return exec(timeout, null, argv);
@@ -318,6 +319,7 @@ public final class Sandbox implements AutoCloseable {
             "private",
             "--"));
     cmd.addAll(List.of("/bin/sh", "-c", bootScript, "sur-sandbox-boot"));
+    cmd.add(Confinement.boundingSetArgument());
     cmd.add(Integer.toString(spec.users()));
     cmd.add(Integer.toString(SandboxSpec.FIRST_UID));
     cmd.add(Integer.toString(spec.bindReadOnly().size()));
@@ -458,7 +460,8 @@ public final class Sandbox implements AutoCloseable {
       }
       target = init;
     }
-    List<String> cmd = new ArrayList<>();
+    // Bounded like systemd inside: nsenter itself needs none of what is dropped.
+    List<String> cmd = new ArrayList<>(Confinement.boundedCommand());
     // --root and --wd without a value: those of init, i.e. the overlay root and /.
     cmd.addAll(
         List.of(
