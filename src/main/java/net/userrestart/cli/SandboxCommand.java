@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import net.userrestart.report.Json;
 import net.userrestart.report.Table;
+import net.userrestart.sandbox.HostView;
 import net.userrestart.sandbox.Sandbox;
 import net.userrestart.sandbox.SandboxException;
 import net.userrestart.sandbox.SandboxSpec;
@@ -116,44 +117,37 @@ final class SandboxCommand implements Callable<Integer> {
     Users.checkUnits(units);
     Users.checkUnits(expectRestart);
     Users.checkUnits(expectKept);
-    Set<Path> binds = new LinkedHashSet<>();
+    List<Path> rpms = new ArrayList<>();
     for (Path rpm : all()) {
       if (!Files.isRegularFile(rpm)) {
         throw new ExitException(ExitCodes.USAGE, "no such package file: " + rpm);
       }
-      binds.add(rpm.toAbsolutePath().getParent());
+      rpms.add(rpm.toRealPath());
     }
     if (!context.host().isRoot()) {
       throw new ExitException(ExitCodes.NOT_PERMITTED, "the sandbox needs root (namespaces, mounts, cgroups)");
     }
-    Path jar = ownJar();
-    binds.add(jar.getParent());
-    Path javaHome = Path.of(System.getProperty("java.home"));
-    binds.add(javaHome);
     SandboxSpec sandboxSpec = SandboxSpec.of(users);
+    List<String> tool = List.of();
+    List<Path> needed = new ArrayList<>(rpms);
     if (!packages) {
       for (Map.Entry<String, String> unit : Trial.demoUnits().entrySet()) {
         sandboxSpec = sandboxSpec.withUserUnit(unit.getKey(), unit.getValue());
       }
+      ToolFiles files = ToolFiles.find(context.env().get(LAUNCHER_VARIABLE));
+      tool = files.command();
+      needed.addAll(files.all());
     }
-    for (Path bind : binds) {
+    // Only what the sandbox would not show anyway, as files: a bound folder such as /usr/bin
+    // would make every package that installs into it fail.
+    for (Path bind : HostView.ofThisHost().toBind(needed)) {
       sandboxSpec = sandboxSpec.withBindReadOnly(bind);
-    }
-    // The same launcher, with its JVM flags, and the same JVM; plain java -jar when not started
-    // through the launcher.
-    String launcher = context.env().get(LAUNCHER_VARIABLE);
-    List<String> tool;
-    if (launcher != null && Files.isExecutable(Path.of(launcher))) {
-      sandboxSpec = sandboxSpec.withBindReadOnly(Path.of(launcher).getParent());
-      tool = List.of("env", "JAVA_HOME=" + javaHome, launcher);
-    } else {
-      tool = List.of(javaHome.resolve("bin/java").toString(), "-jar", jar.toString());
     }
     try (Sandbox sandbox = Sandbox.boot(sandboxSpec, line -> { err.println(line); err.flush(); })) {
       Trial trial = new Trial(sandbox, tool, line -> { err.println(line); err.flush(); });
       Trial.Result result =
           packages
-              ? trial.upgrade(abs(toolRpm), abs(install), abs(upgrade), units)
+              ? trial.upgrade(real(toolRpm), real(install), real(upgrade), units)
               : trial.demo();
       List<String> failures = packages ? expectations(result) : demoExpectations(result);
       report(result, failures, packages);
@@ -175,25 +169,17 @@ final class SandboxCommand implements Callable<Integer> {
     return all;
   }
 
-  private static Path abs(Path p) {
-    return p == null ? null : p.toAbsolutePath().normalize();
+  /* The paths the sandbox shows or binds: symbolic links resolved. */
+  private static Path real(Path p) throws IOException {
+    return p == null ? null : p.toRealPath();
   }
 
-  private static List<Path> abs(List<Path> ps) {
-    return ps.stream().map(SandboxCommand::abs).toList();
-  }
-
-  /* The sandbox runs this very jar inside; its folder (with lib/) is bound read-only. */
-  private static Path ownJar() {
-    try {
-      Path jar = Path.of(SandboxCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      if (!Files.isRegularFile(jar)) {
-        throw new ExitException(ExitCodes.SANDBOX, "sandbox: run from the built jar (mvn package), not from " + jar);
-      }
-      return jar;
-    } catch (URISyntaxException e) {
-      throw new ExitException(ExitCodes.INTERNAL, "cannot locate the tool's jar: " + e.getMessage());
+  private static List<Path> real(List<Path> ps) throws IOException {
+    List<Path> real = new ArrayList<>();
+    for (Path p : ps) {
+      real.add(p.toRealPath());
     }
+    return real;
   }
 
   private List<String> demoExpectations(Trial.Result result) {
