@@ -132,6 +132,11 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
+  /** Whether this process may boot a sandbox: it runs as root. */
+  public static boolean runsAsRoot() {
+    return HostProcesses.effectiveUid() == 0;
+  }
+
   public SandboxSpec spec() {
     return spec;
   }

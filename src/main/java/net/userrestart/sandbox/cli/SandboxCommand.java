@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-package net.userrestart.cli;
+package net.userrestart.sandbox.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,6 +13,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import net.userrestart.report.Json;
 import net.userrestart.report.Table;
+import net.userrestart.systemd.UnitName;
 import net.userrestart.sandbox.HostView;
 import net.userrestart.sandbox.Sandbox;
 import net.userrestart.sandbox.SandboxException;
@@ -29,7 +28,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "sandbox",
     mixinStandardHelpOptions = true,
-    versionProvider = Version.class,
+    versionProvider = SandboxMain.Version.class,
     sortOptions = false,
     description = {
       "Boot this machine's systemd as PID 1 of throwaway namespaces (an overlay of / on tmpfs,"
@@ -63,10 +62,7 @@ import picocli.CommandLine.Spec;
       "        --install foo-1.rpm --upgrade foo-2.rpm --expect-restart foo.service"
     })
 final class SandboxCommand implements Callable<Integer> {
-  /** Set by bin/systemd-user-restart to its own path. */
-  static final String LAUNCHER_VARIABLE = "SYSTEMD_USER_RESTART_LAUNCHER";
-
-  private final Context context;
+  private final Map<String, String> env;
 
   @Spec CommandSpec spec;
 
@@ -100,41 +96,27 @@ final class SandboxCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the report as one JSON object on standard output.")
   boolean json;
 
-  SandboxCommand(Context context) {
-    this.context = context;
+  SandboxCommand(Map<String, String> env) {
+    this.env = Map.copyOf(env);
   }
 
   @Override
-  public Integer call() throws Exception {
+  public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
     boolean packages = !install.isEmpty() || !upgrade.isEmpty();
-    if (packages && (install.isEmpty() || upgrade.isEmpty())) {
-      throw new ExitException(ExitCodes.USAGE, "--install and --upgrade go together");
-    }
-    if (users < 1 || users > SandboxSpec.MAX_USERS) {
-      throw new ExitException(ExitCodes.USAGE, "--users must be between 1 and " + SandboxSpec.MAX_USERS);
-    }
-    Users.checkUnits(units);
-    Users.checkUnits(expectRestart);
-    Users.checkUnits(expectKept);
-    List<Path> rpms = new ArrayList<>();
-    for (Path rpm : all()) {
-      if (!Files.isRegularFile(rpm)) {
-        throw new ExitException(ExitCodes.USAGE, "no such package file: " + rpm);
-      }
-      rpms.add(rpm.toRealPath());
-    }
-    if (!context.host().isRoot()) {
-      throw new ExitException(ExitCodes.NOT_PERMITTED, "the sandbox needs root (namespaces, mounts, cgroups)");
+    checkArguments(packages);
+    Packages rpms = Packages.resolve(toolRpm, install, upgrade);
+    if (!Sandbox.runsAsRoot()) {
+      throw new CommandFailure(ExitCode.NOT_ROOT, "the sandbox needs root (namespaces, mounts, cgroups)");
     }
     SandboxSpec sandboxSpec = SandboxSpec.of(users);
     List<String> tool = List.of();
-    List<Path> needed = new ArrayList<>(rpms);
+    List<Path> needed = new ArrayList<>(rpms.all());
     if (!packages) {
       for (Map.Entry<String, String> unit : Trial.demoUnits().entrySet()) {
         sandboxSpec = sandboxSpec.withUserUnit(unit.getKey(), unit.getValue());
       }
-      ToolFiles files = ToolFiles.find(context.env().get(LAUNCHER_VARIABLE));
+      ToolFiles files = ToolFiles.find(env.get(ToolFiles.LAUNCHER_VARIABLE));
       tool = files.command();
       needed.addAll(files.all());
     }
@@ -146,40 +128,34 @@ final class SandboxCommand implements Callable<Integer> {
     try (Sandbox sandbox = Sandbox.boot(sandboxSpec, line -> { err.println(line); err.flush(); })) {
       Trial trial = new Trial(sandbox, tool, line -> { err.println(line); err.flush(); });
       Trial.Result result =
-          packages
-              ? trial.upgrade(real(toolRpm), real(install), real(upgrade), units)
-              : trial.demo();
+          packages ? trial.upgrade(rpms.tool(), rpms.install(), rpms.upgrade(), units) : trial.demo();
       List<String> failures = packages ? expectations(result) : demoExpectations(result);
       report(result, failures, packages);
       if (keep) {
         keepRunning(sandbox, err);
       }
-      return failures.isEmpty() ? ExitCodes.OK : ExitCodes.USERS_FAILED;
+      return (failures.isEmpty() ? ExitCode.OK : ExitCode.EXPECTATION_FAILED).code();
     } catch (SandboxException e) {
-      throw new ExitException(ExitCodes.SANDBOX, "sandbox: " + e.getMessage());
+      throw new CommandFailure(ExitCode.SANDBOX, "sandbox: " + e.getMessage());
     }
   }
 
-  private List<Path> all() {
-    List<Path> all = new ArrayList<>(install);
-    all.addAll(upgrade);
-    if (toolRpm != null) {
-      all.add(toolRpm);
+  private void checkArguments(boolean packages) {
+    if (packages && (install.isEmpty() || upgrade.isEmpty())) {
+      throw new CommandFailure(ExitCode.USAGE, "--install and --upgrade go together");
     }
-    return all;
-  }
-
-  /* The paths the sandbox shows or binds: symbolic links resolved. */
-  private static Path real(Path p) throws IOException {
-    return p == null ? null : p.toRealPath();
-  }
-
-  private static List<Path> real(List<Path> ps) throws IOException {
-    List<Path> real = new ArrayList<>();
-    for (Path p : ps) {
-      real.add(p.toRealPath());
+    if (users < 1 || users > SandboxSpec.MAX_USERS) {
+      throw new CommandFailure(ExitCode.USAGE, "--users must be between 1 and " + SandboxSpec.MAX_USERS);
     }
-    return real;
+    for (List<String> names : List.of(units, expectRestart, expectKept)) {
+      for (String unit : names) {
+        String problem = UnitName.problem(unit);
+        if (problem != null) {
+          throw new CommandFailure(
+              ExitCode.USAGE, "'" + UnitName.printable(unit, Integer.MAX_VALUE) + "': " + problem);
+        }
+      }
+    }
   }
 
   private List<String> demoExpectations(Trial.Result result) {

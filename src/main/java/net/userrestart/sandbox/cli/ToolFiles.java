@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-package net.userrestart.cli;
+package net.userrestart.sandbox.cli;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -8,20 +8,24 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.jar.JarFile;
+import net.userrestart.systemd.UnitName;
 
 /**
- * The files that run this tool, which the sandbox's demo runs inside: the launcher (when started
- * through it), the jar, the jars its manifest names, and the JVM. All real paths.
+ * The files that run the tool, which the sandbox's demo runs inside: the launcher (when started
+ * through it), the tool's jar, the jars its manifest names, and this JVM. All real paths.
  */
 record ToolFiles(Path launcher, Path jar, List<Path> libraries, Path javaHome) {
+  /** Set by bin/systemd-user-restart to its own path. */
+  static final String LAUNCHER_VARIABLE = "SYSTEMD_USER_RESTART_LAUNCHER";
+
   ToolFiles {
     libraries = List.copyOf(libraries);
   }
 
-  /** The files of this very run; {@code launcher} is the launcher's variable, or null. */
+  /** The tool's files on this class path; {@code launcher} is the launcher's variable, or null. */
   static ToolFiles find(String launcher) {
     try {
-      Path jar = ownJar();
+      Path jar = toolJar();
       Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
       Path script = null;
       if (launcher != null && Files.isExecutable(Path.of(launcher))) {
@@ -29,7 +33,7 @@ record ToolFiles(Path launcher, Path jar, List<Path> libraries, Path javaHome) {
       }
       return new ToolFiles(script, jar, libraries(jar), javaHome);
     } catch (IOException e) {
-      throw new ExitException(ExitCodes.SANDBOX, "sandbox: cannot find the tool's files: " + e.getMessage());
+      throw new CommandFailure(ExitCode.SANDBOX, "sandbox: cannot find the tool's files: " + e.getMessage());
     }
   }
 
@@ -56,15 +60,16 @@ record ToolFiles(Path launcher, Path jar, List<Path> libraries, Path javaHome) {
     return List.of(javaHome.resolve("bin/java").toString(), "-jar", jar.toString());
   }
 
-  private static Path ownJar() throws IOException {
+  /* The jar that holds the tool's classes, of which UnitName is one. */
+  private static Path toolJar() throws IOException {
     try {
-      Path jar = Path.of(ToolFiles.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path jar = Path.of(UnitName.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       if (!Files.isRegularFile(jar)) {
-        throw new ExitException(ExitCodes.SANDBOX, "sandbox: run from the built jar (mvn package), not from " + jar);
+        throw new CommandFailure(ExitCode.SANDBOX, "sandbox: run from the built jar (mvn package), not from " + jar);
       }
       return jar.toRealPath();
     } catch (URISyntaxException e) {
-      throw new ExitException(ExitCodes.INTERNAL, "cannot locate the tool's jar: " + e.getMessage());
+      throw new CommandFailure(ExitCode.INTERNAL, "cannot locate the tool's jar: " + e.getMessage());
     }
   }
 
