@@ -246,7 +246,7 @@ class RpmIT {
   }
 
   /**
-   * The packager's check with the tool installed from its RPM, whose launcher is in /usr/bin: a
+   * The packager's check with the tool and its sandbox installed from their RPMs, the launcher in /usr/bin: a
    * trial package that installs into /usr/bin installs, upgrades and is restarted. The sandbox
    * command runs in a sandbox of its own, as a service of that sandbox's systemd, so that the
    * cgroups it makes are in that sandbox's cgroup namespace.
@@ -254,7 +254,18 @@ class RpmIT {
   @Test
   void e_theInstalledToolsSandboxLetsTrialPackagesInstallIntoUsrBin() throws IOException {
     try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(0))) {
-      assertEquals("", rpmOk(box, install("-i", packages.tool())), "installing the tool prints nothing");
+      assertEquals(
+          "", rpmOk(box, install("-i", packages.tool(), packages.sandbox())), "installing the tool prints nothing");
+      // The tool's own package holds no sandbox, in no file and no class of its jar.
+      String toolFiles = rpmOk(box, "-ql", "systemd-user-restart");
+      assertFalse(toolFiles.contains("sandbox"), toolFiles);
+      ExecResult classes =
+          box.root(
+              "python3", "-c",
+              "import sys, zipfile; print(sorted({n.rsplit('/', 1)[0] for n in zipfile.ZipFile(sys.argv[1]).namelist()}))",
+              "/usr/share/systemd-user-restart/systemd-user-restart.jar");
+      assertTrue(classes.ok() && classes.stdout().contains("net/userrestart/cli"), classes::toString);
+      assertFalse(classes.stdout().contains("net/userrestart/sandbox"), classes::toString);
       ExecResult r =
           box.sandbox.exec(
               NESTED,
