@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Builds the systemd-user-restart RPMs (noarch: the tool, -rpm-macros, -rpm-macros-systemd)
+# Builds the systemd-user-restart RPMs (noarch: the tool, -sandbox, -rpm-macros, -rpm-macros-systemd)
 # into OUTDIR from the already built tree: run "mvn package" first.
 #
 #   rpm/build-rpm.sh OUTDIR
@@ -45,6 +45,9 @@ trap 'rm -rf "$work"' EXIT
 stage=$work/stage/systemd-user-restart-$rpmversion
 mkdir -p "$stage/lib" "$stage/bin" "$work/SOURCES"
 cp "$target/systemd-user-restart.jar" "$stage/"
+[ -f "$target/systemd-user-restart-sandbox.jar" ] ||
+    die "missing $target/systemd-user-restart-sandbox.jar: run mvn package"
+cp "$target/systemd-user-restart-sandbox.jar" "$stage/"
 # Exactly the jars the manifest's Class-Path names: target/lib keeps jars of earlier builds.
 classpath=$(python3 - "$target/systemd-user-restart.jar" <<'PY'
 import sys, zipfile

@@ -5,6 +5,7 @@
 #   sur-test-app   1 and 2   /usr/lib/systemd/user unit, %user_restart_postun_with_restart
 #   sur-test-other 1 and 2   /usr/lib/systemd/user unit, no mark
 #   sur-test-etc   1 and 2   /etc/systemd/user unit, %user_restart_postun_with_reload
+#   sur-test-bin   1 and 2   like sur-test-app, its program in /usr/bin
 #   sur-trigger-probe 1      logs which file triggers fire (measurement aid)
 # Uses the repository's rpm/macros.systemd-user-restart, not an installed one.
 # No network; works with rpm >= 4.14, on rpm-based systems and on Debian's rpm package.
@@ -44,6 +45,7 @@ for v in 1 2; do
     build sur-test-app.spec "$v"
     build sur-test-other.spec "$v"
     build sur-test-etc.spec "$v"
+    build sur-test-bin.spec "$v"
 done
 build sur-trigger-probe.spec
 

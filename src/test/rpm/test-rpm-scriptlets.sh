@@ -40,6 +40,7 @@ check() { # DESCRIPTION EXPECTED ACTUAL
 fake=$work/tree
 mkdir -p "$fake/target/lib" "$fake/bin"
 : > "$fake/target/lib/placeholder.jar"
+: > "$fake/target/systemd-user-restart-sandbox.jar"
 : > "$fake/target/lib/left-from-an-earlier-build.jar"
 # build-rpm.sh packages the jars the manifest's Class-Path names, and only those.
 python3 - "$fake/target/systemd-user-restart.jar" <<'PY'
@@ -69,6 +70,9 @@ tool=$(ls "$work"/rpms/systemd-user-restart-[0-9]*.noarch.rpm)
 t=$work/rpms
 check "only the jars the manifest names are packaged" \
     "/usr/share/systemd-user-restart/lib/placeholder.jar" "$(rpm -qpl "$tool" | grep '/lib/.*\.jar$')"
+check "the sandbox is in its own subpackage, not in the tool's" \
+    "/usr/share/systemd-user-restart/systemd-user-restart-sandbox.jar|" \
+    "$(rpm -qpl "$t"/systemd-user-restart-sandbox-[0-9]*.noarch.rpm | grep '\.jar$' || :)|$(rpm -qpl "$tool" | grep sandbox || :)"
 
 rpmflags=(--dbpath /var/lib/rpm)
 # Debian's rpm warns against installing packages unless told it is deliberate; only the

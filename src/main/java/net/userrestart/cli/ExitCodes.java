@@ -21,8 +21,6 @@ public final class ExitCodes {
   public static final int STORE = 5;
   /** Booted with systemd, but PID 1 could not be asked for the user managers. */
   public static final int UNAVAILABLE = 6;
-  /** sandbox: the sandbox could not boot, or a step inside it failed. */
-  public static final int SANDBOX = 7;
   /** A bug: an unexpected exception. */
   public static final int INTERNAL = 70;
 

@@ -78,7 +78,6 @@ public final class Main {
     if (subcommands) {
       cl.addSubcommand("mark", new MarkCommand(context));
       cl.addSubcommand("list", new ListCommand(context));
-      cl.addSubcommand("sandbox", new SandboxCommand(context));
     }
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     return cl;

@@ -2,7 +2,6 @@
 package net.userrestart.sandbox;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -37,32 +36,11 @@ final class HostCgroup {
 
   /** Where the host mounts cgroup2: /sys/fs/cgroup on unified hosts, .../unified on hybrid ones. */
   static Path unifiedMount() {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new SandboxException("cannot read /proc/self/mountinfo: " + e.getMessage(), e);
-    }
-    for (String line : lines) {
-      // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS"
-      int dash = line.indexOf(" - ");
-      if (dash < 0) {
-        continue;
-      }
-      String[] before = line.substring(0, dash).split(" ");
-      String[] after = line.substring(dash + 3).split(" ");
-      if (after.length > 0
-          && after[0].equals("cgroup2")
-          && before.length > 4
-          && before[3].equals("/")) {
-        return Path.of(unescape(before[4]));
-      }
-    }
-    throw new SandboxException("no cgroup2 hierarchy is mounted on the host");
-  }
-
-  private static String unescape(String mountPoint) {
-    return mountPoint.replace("\\040", " ").replace("\\011", "\t").replace("\\134", "\\");
+    return MountTable.ofThisProcess().mounts().stream()
+        .filter(m -> m.type().equals("cgroup2") && m.root().equals("/"))
+        .map(MountTable.Mount::point)
+        .findFirst()
+        .orElseThrow(() -> new SandboxException("no cgroup2 hierarchy is mounted on the host"));
   }
 
   /**

@@ -5,8 +5,12 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** Looks at host processes through /proc. */
 final class HostProcesses {
@@ -69,5 +73,56 @@ final class HostProcesses {
       }
     }
     return null;
+  }
+
+  /** The processes still in namespace {@code id} after waiting up to {@code timeout} for none. */
+  static List<Long> awaitNamespaceEmpty(String type, String id, Duration timeout) {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      List<Long> pids = inNamespace(type, id);
+      if (pids.isEmpty() || System.nanoTime() - end > 0) {
+        return pids;
+      }
+      HostCgroup.sleep(20);
+    }
+  }
+
+  /** Whether {@code p} exited within {@code timeout}; an interrupt ends the wait, and is kept. */
+  static boolean waitFor(Process p, Duration timeout) {
+    try {
+      return p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !p.isAlive();
+    }
+  }
+
+  /** Whether {@code h} is gone within {@code timeout}; an interrupt ends the wait, and is kept. */
+  static boolean awaitGone(ProcessHandle h, Duration timeout) {
+    try {
+      h.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException | ExecutionException e) {
+      return !h.isAlive();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !h.isAlive();
+    }
+  }
+
+  /** Throws unless this process is root and the host has systemd and the tools a sandbox runs. */
+  static void requireSandboxTools() {
+    int euid = effectiveUid();
+    if (euid != 0) {
+      throw new SandboxException("the sandbox needs root (effective uid is " + euid + ")");
+    }
+    if (!Files.isExecutable(Path.of(Sandbox.SYSTEMD))) {
+      throw new SandboxException(Sandbox.SYSTEMD + " is missing: systemd is not installed");
+    }
+    for (String tool : List.of("unshare", "nsenter", "setpriv", "mount", "pivot_root")) {
+      if (which(tool) == null) {
+        throw new SandboxException(tool + " is missing on the host (util-linux/mount)");
+      }
+    }
   }
 }

@@ -4,7 +4,6 @@ package net.userrestart.sandbox;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,10 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -32,16 +27,13 @@ public final class Sandbox implements AutoCloseable {
   /** PATH of every command run inside, and where host tools are looked up. */
   static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-  private static final String SYSTEMD = "/lib/systemd/systemd";
-  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(20);
+  static final String SYSTEMD = "/lib/systemd/systemd";
   private static final Duration FILE_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration STEP_TIMEOUT = Duration.ofSeconds(10);
 
   /** A sandbox joins its new cgroup within milliseconds; younger empty ones may be booting. */
   private static final Duration STALE_AGE = Duration.ofSeconds(30);
 
-  private static final long POLL_MILLIS = 100;
-  private static final long REPORT_MILLIS = 1000;
 
   private final SandboxSpec spec;
   private final Consumer<String> progress;
@@ -54,7 +46,6 @@ public final class Sandbox implements AutoCloseable {
   private final List<SandboxUser> users;
   private final Thread shutdownHook;
   private final String bootScript;
-  private final String probeScript;
 
   // Set while booting, read by the shutdown hook's thread too.
   private volatile Process unshare;
@@ -69,15 +60,13 @@ public final class Sandbox implements AutoCloseable {
       Consumer<String> progress,
       HostCgroup cgroup,
       HostCgroup execCgroups,
-      String bootScript,
-      String probeScript) {
+      String bootScript) {
     this.spec = spec;
     this.progress = progress;
     this.cgroup = cgroup;
     this.execCgroups = execCgroups;
     this.users = spec.sandboxUsers();
     this.bootScript = bootScript;
-    this.probeScript = probeScript;
     this.shutdownHook =
         new Thread(this::closeOnShutdown, "sandbox-teardown-" + cgroup.path().getFileName());
   }
@@ -92,7 +81,7 @@ public final class Sandbox implements AutoCloseable {
   public static Sandbox boot(SandboxSpec spec, Consumer<String> progress) throws SandboxException {
     Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(progress, "progress");
-    preflight();
+    HostProcesses.requireSandboxTools();
     String bootScript = resource("boot.sh");
     String probeScript = resource("probe.sh");
     Path root = HostCgroup.unifiedMount();
@@ -107,13 +96,14 @@ public final class Sandbox implements AutoCloseable {
       removeQuietly(cgroup);
       throw e;
     }
-    Sandbox sandbox = new Sandbox(spec, progress, cgroup, execCgroups, bootScript, probeScript);
+    Sandbox sandbox = new Sandbox(spec, progress, cgroup, execCgroups, bootScript);
     try {
       Runtime.getRuntime().addShutdownHook(sandbox.shutdownHook);
       long start = System.nanoTime();
-      Deadline deadline = new Deadline(start + spec.bootTimeout().toNanos());
+      BootDeadline deadline = new BootDeadline(start + spec.bootTimeout().toNanos());
       sandbox.start(deadline);
-      sandbox.awaitReady(deadline);
+      new BootWatch(sandbox, probeScript, () -> sandbox.checkInitAlive("during boot"), progress)
+          .awaitReady(deadline);
       progress.accept(
           String.format(
               "sandbox: up in %d ms with %d users, init pid %d; enter with: %s",
@@ -130,6 +120,11 @@ public final class Sandbox implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** Whether this process may boot a sandbox: it runs as root. */
+  public static boolean runsAsRoot() {
+    return HostProcesses.effectiveUid() == 0;
   }
 
   public SandboxSpec spec() {
@@ -162,7 +157,8 @@ public final class Sandbox implements AutoCloseable {
   }
 
   /**
-   * Runs {@code argv} as root inside all namespaces and the sandbox's root, cwd /, env PATH only.
+   * Runs {@code argv} as root inside all namespaces and the sandbox's root, cwd /, env PATH only,
+   * without the capabilities of {@link Confinement}, like everything systemd starts inside.
    */
   public ExecResult exec(Duration timeout, String... argv) {
     return exec(timeout, null, argv);
@@ -251,7 +247,7 @@ public final class Sandbox implements AutoCloseable {
     boolean interrupted = Thread.interrupted();
     List<String> left;
     try {
-      left = teardown();
+      left = new Teardown(cgroup, execCgroups, unshare, init, mountNamespace, pidNamespace).run();
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();
@@ -280,23 +276,8 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
-  private static void preflight() {
-    int euid = HostProcesses.effectiveUid();
-    if (euid != 0) {
-      throw new SandboxException("the sandbox needs root (effective uid is " + euid + ")");
-    }
-    if (!Files.isExecutable(Path.of(SYSTEMD))) {
-      throw new SandboxException(SYSTEMD + " is missing: systemd is not installed");
-    }
-    for (String tool : List.of("unshare", "nsenter", "setpriv", "mount", "pivot_root")) {
-      if (HostProcesses.which(tool) == null) {
-        throw new SandboxException(tool + " is missing on the host (util-linux/mount)");
-      }
-    }
-  }
-
   /** Starts the init process and waits until it has become systemd. */
-  private void start(Deadline deadline) {
+  private void start(BootDeadline deadline) {
     List<String> cmd = new ArrayList<>();
     // Join the sandbox cgroup first: unshare --cgroup makes the cgroup it runs in the ns root.
     cmd.addAll(List.of("/bin/sh", "-c", "echo $$ >\"$0/cgroup.procs\" && exec \"$@\""));
@@ -318,6 +299,7 @@ public final class Sandbox implements AutoCloseable {
             "private",
             "--"));
     cmd.addAll(List.of("/bin/sh", "-c", bootScript, "sur-sandbox-boot"));
+    cmd.add(Confinement.boundingSetArgument());
     cmd.add(Integer.toString(spec.users()));
     cmd.add(Integer.toString(SandboxSpec.FIRST_UID));
     cmd.add(Integer.toString(spec.bindReadOnly().size()));
@@ -345,7 +327,7 @@ public final class Sandbox implements AutoCloseable {
     progress.accept("sandbox: systemd is PID 1 inside, host pid " + init.pid());
   }
 
-  private ProcessHandle awaitChild(Deadline deadline) {
+  private ProcessHandle awaitChild(BootDeadline deadline) {
     while (true) {
       var child = unshare.children().findFirst();
       if (child.isPresent()) {
@@ -362,88 +344,9 @@ public final class Sandbox implements AutoCloseable {
       console.awaitEnd(1000);
       String reason = console.lastLine();
       throw new SandboxException(
-          "sandbox init exited with code "
-              + unshare.exitValue()
-              + " "
-              + when
-              + (reason.isEmpty() ? "" : ": " + reason));
-    }
-  }
-
-  private void awaitReady(Deadline deadline) {
-    List<String> units = spec.enabledUserUnits();
-    List<String> args = new ArrayList<>(List.of("/bin/sh", "-c", probeScript, "probe"));
-    args.add(Integer.toString(SandboxSpec.FIRST_UID));
-    args.add(Integer.toString(SandboxSpec.FIRST_UID + users.size() - 1));
-    args.addAll(units);
-    String lastSummary = "";
-    long lastReport = 0;
-    BootState state = null;
-    String probeError = "";
-    while (true) {
-      checkInitAlive("during boot");
-      if (deadline.expired()) {
-        diagnose();
-        throw new SandboxException(
-            "sandbox did not come up within "
-                + spec.bootTimeout().toMillis()
-                + " ms: "
-                + (state == null
-                    ? "no probe completed " + probeError
-                    : state.missing(users, units)));
-      }
-      ExecResult r;
-      try {
-        r = exec(deadline.cap(PROBE_TIMEOUT), args.toArray(String[]::new));
-      } catch (SandboxException e) {
-        // A probe that overran the deadline: the next round reports what is missing.
-        probeError = e.getMessage();
-        HostCgroup.sleep(POLL_MILLIS);
-        continue;
-      }
-      state = BootState.parse(r.stdout());
-      if (state.ready(users, units)) {
-        if (state.system().equals("degraded")) {
-          progress.accept("sandbox: system is degraded: " + failedUnits());
-        }
-        return;
-      }
-      List<String> failures = state.failures(users, units);
-      if (!failures.isEmpty()) {
-        diagnose();
-        throw new SandboxException("sandbox boot failed: " + String.join(", ", failures));
-      }
-      String summary = state.summary(users);
-      long now = System.nanoTime();
-      if (!summary.equals(lastSummary) && now - lastReport > REPORT_MILLIS * 1_000_000) {
-        progress.accept("sandbox: " + summary);
-        lastSummary = summary;
-        lastReport = now;
-      }
-      HostCgroup.sleep(POLL_MILLIS);
-    }
-  }
-
-  private String failedUnits() {
-    ExecResult r =
-        exec(STEP_TIMEOUT, "systemctl", "--failed", "--plain", "--no-legend", "--no-pager");
-    return r.stdout().strip().replace('\n', ';');
-  }
-
-  /** Tells the human what systemd was doing when boot failed; best effort. */
-  private void diagnose() {
-    for (String[] cmd :
-        List.of(
-            new String[] {"systemctl", "list-jobs", "--no-pager"},
-            new String[] {"systemctl", "--failed", "--no-pager"},
-            new String[] {"journalctl", "-b", "--no-pager", "-n", "30"})) {
-      try {
-        ExecResult r = exec(STEP_TIMEOUT, cmd);
-        progress.accept("sandbox: $ " + String.join(" ", cmd));
-        (r.stdout() + r.stderr()).lines().forEach(l -> progress.accept("sandbox:   " + l));
-      } catch (SandboxException e) {
-        progress.accept("sandbox: " + e.getMessage());
-      }
+          String.format(
+              "sandbox init exited with code %d %s%s",
+              unshare.exitValue(), when, reason.isEmpty() ? "" : ": " + reason));
     }
   }
 
@@ -458,7 +361,8 @@ public final class Sandbox implements AutoCloseable {
       }
       target = init;
     }
-    List<String> cmd = new ArrayList<>();
+    // Bounded like systemd inside: nsenter itself needs none of what is dropped.
+    List<String> cmd = new ArrayList<>(Confinement.boundedCommand());
     // --root and --wd without a value: those of init, i.e. the overlay root and /.
     cmd.addAll(
         List.of(
@@ -477,89 +381,6 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
-  private List<String> teardown() {
-    List<String> left = new ArrayList<>();
-    // Commands still running get killed with their whole cgroup, as on timeout.
-    execCgroups.kill();
-    if (unshare == null) {
-      removeCgroups(left);
-      return left;
-    }
-    // Kill init and everything in the namespaces; unshare then reaps init and exits on its own,
-    // which leaves no zombie behind.
-    cgroup.kill();
-    if (init != null) {
-      init.destroyForcibly();
-    }
-    if (!waitFor(unshare, STEP_TIMEOUT)) {
-      unshare.destroyForcibly();
-      if (!waitFor(unshare, STEP_TIMEOUT)) {
-        left.add("unshare (pid " + unshare.pid() + ") does not exit");
-      }
-    }
-    if (init != null && !awaitGone(init, STEP_TIMEOUT)) {
-      left.add("init (pid " + init.pid() + ") is still alive");
-    }
-    for (HostCgroup c : List.of(cgroup, execCgroups)) {
-      if (!c.awaitEmpty(STEP_TIMEOUT)) {
-        left.add("processes remain in " + c.path());
-      }
-    }
-    removeCgroups(left);
-    // Commands run by exec() hold the namespaces only until their child inside was killed.
-    for (String[] ns : new String[][] {{"mnt", mountNamespace}, {"pid", pidNamespace}}) {
-      if (ns[1] != null) {
-        List<Long> pids = awaitNamespaceEmpty(ns[0], ns[1]);
-        if (!pids.isEmpty()) {
-          left.add("processes still in the sandbox's " + ns[0] + " namespace: " + pids);
-        }
-      }
-    }
-    return left;
-  }
-
-  private void removeCgroups(List<String> left) {
-    for (HostCgroup c : List.of(cgroup, execCgroups)) {
-      try {
-        c.remove(STEP_TIMEOUT);
-      } catch (IOException e) {
-        left.add("cannot remove " + c.path() + ": " + e);
-      }
-    }
-  }
-
-  private static List<Long> awaitNamespaceEmpty(String type, String id) {
-    long end = System.nanoTime() + STEP_TIMEOUT.toNanos();
-    while (true) {
-      List<Long> pids = HostProcesses.inNamespace(type, id);
-      if (pids.isEmpty() || System.nanoTime() - end > 0) {
-        return pids;
-      }
-      HostCgroup.sleep(20);
-    }
-  }
-
-  private static boolean waitFor(Process p, Duration timeout) {
-    try {
-      return p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return !p.isAlive();
-    }
-  }
-
-  private static boolean awaitGone(ProcessHandle h, Duration timeout) {
-    try {
-      h.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return true;
-    } catch (TimeoutException | ExecutionException e) {
-      return !h.isAlive();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return !h.isAlive();
-    }
-  }
-
   private static void requireAbsolute(String pathInside) {
     if (!pathInside.startsWith("/")) {
       throw new IllegalArgumentException("not an absolute path: " + pathInside);
@@ -574,82 +395,6 @@ public final class Sandbox implements AutoCloseable {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new SandboxException("cannot read resource " + name, e);
-    }
-  }
-
-  /** A point in monotonic time by which boot must be done. */
-  private record Deadline(long nanos) {
-    boolean expired() {
-      return System.nanoTime() - nanos > 0;
-    }
-
-    Duration cap(Duration max) {
-      long left = Math.max(1_000_000, nanos - System.nanoTime());
-      return left < max.toNanos() ? Duration.ofNanos(left) : max;
-    }
-
-    void check(String what) {
-      if (expired()) {
-        throw new SandboxException("boot timed out: " + what);
-      }
-    }
-  }
-
-  /** Starts the init process on a thread of its own that lives as long as the process. */
-  private static final class InitKeeper {
-    private InitKeeper() {}
-
-    /**
-     * PR_SET_PDEATHSIG fires when the thread that forked the process ends, not the JVM: the
-     * caller's thread may be a short-lived one, so a dedicated thread forks and then waits.
-     */
-    static Process start(List<String> cmd, Map<String, String> env, String name) {
-      CompletableFuture<Process> started = new CompletableFuture<>();
-      Thread keeper =
-          new Thread(
-              () -> {
-                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-                pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-                pb.environment().clear();
-                pb.environment().putAll(env);
-                Process p;
-                try {
-                  p = pb.start();
-                } catch (IOException e) {
-                  started.completeExceptionally(e);
-                  return;
-                }
-                started.complete(p);
-                while (true) {
-                  try {
-                    p.waitFor();
-                    return;
-                  } catch (InterruptedException e) {
-                    // Keep living: ending this thread would kill the sandbox.
-                  }
-                }
-              },
-              "sandbox-init-" + name);
-      keeper.setDaemon(true);
-      keeper.start();
-      boolean interrupted = false;
-      try {
-        while (true) {
-          try {
-            // Uninterruptibly: giving up here would leave a started process without an owner.
-            return started.get();
-          } catch (InterruptedException e) {
-            interrupted = true;
-          }
-        }
-      } catch (ExecutionException e) {
-        throw new SandboxException(
-            "cannot start unshare: " + e.getCause().getMessage(), e.getCause());
-      } finally {
-        if (interrupted) {
-          Thread.currentThread().interrupt();
-        }
-      }
     }
   }
 }

@@ -4,7 +4,9 @@
 # as the cgroup namespace root. Builds an overlay root over the host's / with a tmpfs upper layer,
 # provisions lingering users and user units in it, pivots into it and execs systemd.
 #
-# Arguments: USERS FIRST_UID NBINDS BIND... NUNITS (NAME CONTENT)...
+# Arguments: DROP USERS FIRST_UID NBINDS BIND... NUNITS (NAME CONTENT)...
+# DROP is setpriv's --bounding-set list of the capabilities that systemd and everything it starts
+# lose (-sys_module,-mknod,...); this script keeps them to make /dev.
 # Every mount is made in this private mount namespace: the host sees none of them.
 set -eu
 
@@ -13,9 +15,10 @@ fail() {
   exit 1
 }
 
-users=$1
-first_uid=$2
-shift 2
+drop=$1
+users=$2
+first_uid=$3
+shift 3
 nbinds=$1
 shift
 binds=
@@ -60,17 +63,33 @@ mount -t overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/work" sur-san
   fail "the overlay of / has no /lib/systemd/systemd (is /usr a separate mount?)"
 
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc" || fail "cannot mount /proc"
+# The kernel's knobs below /proc are the host's, not the sandbox's: read-only, as container
+# managers make them. systemd then cannot raise the host's fs.file-max and fs.nr_open at start-up,
+# nor a package's scriptlet write a sysctl or trigger a SysRq. (/proc/sys/net would be this
+# namespace's own, but nothing here needs to write it.)
+for knob in sys sysrq-trigger irq bus fs acpi apm asound scsi mtrr latency_stats; do
+  [ -e "$root/proc/$knob" ] || continue
+  mount --bind "$root/proc/$knob" "$root/proc/$knob" &&
+    mount -o remount,bind,ro,nosuid,nodev,noexec "$root/proc/$knob" ||
+    fail "cannot make /proc/$knob read-only"
+done
 # Read-only like container managers do: systemd then skips units that need a writable /sys.
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$root/sys" || fail "cannot mount /sys"
 mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 "$root/sys/fs/cgroup" || fail "cannot mount cgroup2"
 
 mount -t tmpfs -o mode=0755,nosuid,size=4m sur-sandbox-dev "$root/dev" || fail "cannot mount /dev"
-mknod -m 666 "$root/dev/null" c 1 3
-mknod -m 666 "$root/dev/zero" c 1 5
-mknod -m 666 "$root/dev/full" c 1 7
-mknod -m 666 "$root/dev/random" c 1 8
-mknod -m 666 "$root/dev/urandom" c 1 9
-mknod -m 666 "$root/dev/tty" c 5 0
+# Bound from this /dev where mknod is not allowed: in a sandbox inside a sandbox.
+devnode() {
+  mknod -m 666 "$root/dev/$1" c "$2" "$3" 2>/dev/null ||
+    { : >"$root/dev/$1" && mount --bind "/dev/$1" "$root/dev/$1"; } ||
+    fail "cannot make /dev/$1"
+}
+devnode null 1 3
+devnode zero 1 5
+devnode full 1 7
+devnode random 1 8
+devnode urandom 1 9
+devnode tty 5 0
 ln -s /proc/self/fd "$root/dev/fd"
 ln -s /proc/self/fd/0 "$root/dev/stdin"
 ln -s /proc/self/fd/1 "$root/dev/stdout"
@@ -221,6 +240,7 @@ while [ "$i" -lt "$nunits" ]; do
 done
 
 echo "sandbox-boot: exec systemd" >&2
+# systemd and all it starts lose, in their bounding set, what acts on the host's kernel or devices.
 exec env -i container=sur-sandbox \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  /lib/systemd/systemd --show-status=false
+  setpriv --bounding-set "$drop" -- /lib/systemd/systemd --show-status=false

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import net.userrestart.marks.MarkStore;
+import net.userrestart.sandbox.cli.SandboxMain;
 import net.userrestart.systemd.Host;
 import net.userrestart.systemd.SystemManager;
 import net.userrestart.systemd.UserManagerConnector;
@@ -87,10 +88,13 @@ public final class Docs {
     write(Path.of(args[2]), completion(commandLine()));
   }
 
-  /** The real command tree, with a host that is never asked anything. */
+  /**
+   * The real command tree, with a host that is never asked anything, and the sandbox, which the
+   * launcher starts for its first argument {@code sandbox}.
+   */
   static CommandLine commandLine() {
     Context context = new Context(NO_HOST, new MarkStore(MarkStore.DEFAULT_ROOT), Map.of());
-    return Main.commandLine(context);
+    return Main.commandLine(context).addSubcommand("sandbox", SandboxMain.commandLine(Map.of()));
   }
 
   static String completion(CommandLine cl) {

@@ -106,7 +106,7 @@ class MainTest {
     assertFalse(Preview.of(new String[] {"-v"}).debug(Map.of()));
     assertTrue(Preview.of(new String[] {"-v"}).debug(Map.of("SYSTEMD_LOG_LEVEL", "debug")));
     assertEquals(0, run("-qh"));
-    assertTrue(out.contains("Commands:") && out.contains("sandbox"), out);
+    assertTrue(out.contains("Commands:") && out.contains("mark"), out);
   }
 
   @Test

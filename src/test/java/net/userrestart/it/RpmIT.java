@@ -45,6 +45,10 @@ class RpmIT {
   static final String APP = "sur-test-app";
   /** Marks nothing: an upgrade must leave its running process alone. */
   static final String OTHER = "sur-test-other";
+  /** Like APP, its program in /usr/bin. */
+  static final String BIN = "sur-test-bin";
+  /** A sandbox booted inside a sandbox, with rpm transactions in it. */
+  static final Duration NESTED = Duration.ofMinutes(4);
   static final String STORE = "/run/systemd-user-restart";
   static final String STAMP = "/run/systemd-user-restart.rpm-transaction";
   /** How long a restarted service may take to write its version once its start job is done. */
@@ -238,6 +242,41 @@ class RpmIT {
     assertEquals(hostBefore, hostAfter, "the host's /run changed");
     if (hostBefore.contains(STORE + " absent")) {
       assertFalse(Files.exists(Path.of(STORE), LinkOption.NOFOLLOW_LINKS), STORE + " created on the host");
+    }
+  }
+
+  /**
+   * The packager's check with the tool and its sandbox installed from their RPMs, the launcher in /usr/bin: a
+   * trial package that installs into /usr/bin installs, upgrades and is restarted. The sandbox
+   * command runs in a sandbox of its own, as a service of that sandbox's systemd, so that the
+   * cgroups it makes are in that sandbox's cgroup namespace.
+   */
+  @Test
+  void e_theInstalledToolsSandboxLetsTrialPackagesInstallIntoUsrBin() throws IOException {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(0))) {
+      assertEquals(
+          "", rpmOk(box, install("-i", packages.tool(), packages.sandbox())), "installing the tool prints nothing");
+      // The tool's own package holds no sandbox, in no file and no class of its jar.
+      String toolFiles = rpmOk(box, "-ql", "systemd-user-restart");
+      assertFalse(toolFiles.contains("sandbox"), toolFiles);
+      ExecResult classes =
+          box.root(
+              "python3", "-c",
+              "import sys, zipfile; print(sorted({n.rsplit('/', 1)[0] for n in zipfile.ZipFile(sys.argv[1]).namelist()}))",
+              "/usr/share/systemd-user-restart/systemd-user-restart.jar");
+      assertTrue(classes.ok() && classes.stdout().contains("net/userrestart/cli"), classes::toString);
+      assertFalse(classes.stdout().contains("net/userrestart/sandbox"), classes::toString);
+      ExecResult r =
+          box.sandbox.exec(
+              NESTED,
+              "systemd-run", "--wait", "--pipe", "--quiet", "--",
+              "/usr/bin/systemd-user-restart", "sandbox", "--users", "1",
+              "--install", packages.test(BIN, 1).toString(),
+              "--upgrade", packages.test(BIN, 2).toString(),
+              "--expect-restart", BIN + ".service");
+      assertEquals(0, r.exitCode(), r::toString);
+      assertTrue(r.stdout().contains("All expectations met."), r::toString);
+      assertTrue(r.stderr().contains("torn down"), r::toString);
     }
   }
 

@@ -133,6 +133,17 @@ final class RpmTools {
       }
     }
 
+    /** The sandbox subpackage, systemd-user-restart-sandbox-VERSION-RELEASE.noarch.rpm. */
+    Path sandbox() throws IOException {
+      try (Stream<Path> s = Files.list(dir)) {
+        List<Path> found =
+            s.filter(f -> f.getFileName().toString().matches("systemd-user-restart-sandbox-[0-9].*\\.noarch\\.rpm"))
+                .toList();
+        assertEquals(1, found.size(), () -> "expected one systemd-user-restart-sandbox RPM in " + dir + ": " + found);
+        return found.get(0);
+      }
+    }
+
     /** A test package, NAME-VERSION-1.noarch.rpm. */
     Path test(String name, int version) {
       Path f = dir.resolve(name + "-" + version + "-1.noarch.rpm");

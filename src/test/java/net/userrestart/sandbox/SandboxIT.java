@@ -16,7 +16,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -156,6 +158,85 @@ class SandboxIT {
     assertEquals("host", Files.readString(marker), "host /tmp is untouched");
     assertEquals(hostInit, Files.readString(Path.of("/proc/1/comm")));
     assertThrows(SandboxException.class, () -> sandbox.exec(T, "true"), "exec after close");
+  }
+
+  /**
+   * systemd's start-up, a scriptlet's sysctl write, module load or mknod: none reaches the host.
+   * Every write tried here writes the value already there, so even a regression changes nothing.
+   */
+  @Test
+  void leavesTheHostsKernelSettingsAsTheyWere() throws Exception {
+    Map<String, String> before = HostSysctls.snapshot();
+    for (String key : List.of("fs/file-max", "fs/nr_open", "kernel/pid_max")) {
+      assertTrue(before.containsKey(key), key + " is in the snapshot");
+    }
+    try (Sandbox sandbox = Sandbox.boot(spec(1), SandboxIT::log)) {
+      SandboxUser u = sandbox.users().get(0);
+      String manager = sandbox.exec(T, "systemctl", "show", "-p", "MainPID", "--value", u.managerUnit()).stdout();
+      String service = sandbox.userUnitProperty(u, DEMO, "MainPID");
+      Map<String, String> bounds = new TreeMap<>();
+      bounds.put("systemd", capBnd(sandbox, "/proc/1/status"));
+      bounds.put("user manager", capBnd(sandbox, "/proc/" + manager.strip() + "/status"));
+      bounds.put("user service", capBnd(sandbox, "/proc/" + service + "/status"));
+      bounds.put("command", capBnd(sandbox, "/proc/self/status"));
+      bounds.put("system service", systemService(sandbox, "grep CapBnd /proc/self/status").stdout());
+      for (Map.Entry<String, String> b : bounds.entrySet()) {
+        long mask = Long.parseUnsignedLong(b.getValue().replace("CapBnd:", "").strip(), 16);
+        for (Confinement.Capability c : Confinement.dropped()) {
+          assertEquals(0, mask & (1L << c.bit()), b.getKey() + " may use CAP_" + c + ": " + b.getValue());
+        }
+      }
+
+      for (String key : List.of("fs/file-max", "fs/nr_open", "kernel/pid_max")) {
+        String file = "/proc/sys/" + key;
+        ExecResult w = sandbox.exec(T, "sh", "-c", "v=$(cat \"$1\") && echo \"$v\" >\"$1\"", "sh", file);
+        assertFalse(w.ok(), "wrote " + file + ": " + w);
+        assertTrue(w.stderr().contains("Read-only file system"), w::toString);
+        ExecResult s = systemService(sandbox, "sysctl -w " + key.replace('/', '.') + "=\"$(cat " + file + ")\"");
+        assertFalse(s.ok(), "a system service wrote " + file + ": " + s);
+      }
+      ExecResult sysrq = sandbox.exec(T, "sh", "-c", "[ ! -e /proc/sysrq-trigger ] || echo h >/proc/sysrq-trigger");
+      assertTrue(sysrq.stderr().isEmpty() || sysrq.stderr().contains("Read-only file system"), sysrq::toString);
+
+      String mknod = "mknod /tmp/sur-disk b 8 0";
+      ExecResult node = sandbox.exec(T, "sh", "-c", mknod);
+      assertTrue(node.stderr().contains("Operation not permitted"), "mknod: " + node);
+      ExecResult serviceNode = systemService(sandbox, mknod);
+      assertFalse(serviceNode.ok(), "a system service made a disk node: " + serviceNode);
+      ExecResult module = sandbox.exec(T, "python3", "-c", LOAD_MODULE);
+      assertTrue(module.ok(), "python3 inside: " + module);
+      assertTrue(List.of("EPERM", "ENOSYS", "unknown-arch").contains(module.stdout().strip()), "finit_module: " + module);
+      ExecResult modprobe = sandbox.exec(T, "sh", "-c", "! command -v modprobe || ! modprobe -q dummy");
+      assertTrue(modprobe.ok(), "modprobe loaded a module: " + modprobe);
+    }
+    Map<String, String> after = HostSysctls.snapshot();
+    Map<String, String> changed = new TreeMap<>();
+    after.forEach((k, v) -> { if (!v.equals(before.get(k))) changed.put(k, before.get(k) + " -> " + v); });
+    assertEquals(Map.of(), changed, "host sysctls changed while a sandbox ran");
+    assertEquals(before.keySet(), after.keySet(), "host sysctls appeared or went");
+  }
+
+  /**
+   * finit_module(2) of /dev/null, which no kernel loads: EPERM without CAP_SYS_MODULE, ENOSYS on a
+   * kernel without modules, another error (EINVAL, ENOEXEC) when the capability is there.
+   */
+  private static final String LOAD_MODULE =
+      """
+      import ctypes, errno, os
+      nr = {"x86_64": 313, "aarch64": 273}.get(os.uname().machine)
+      libc = ctypes.CDLL(None, use_errno=True)
+      fd = os.open("/dev/null", os.O_RDONLY)
+      r = libc.syscall(nr, fd, b"", 0) if nr else -1
+      print(errno.errorcode.get(ctypes.get_errno(), "?") if nr and r != 0 else "unknown-arch" if not nr else "LOADED")
+      """;
+
+  private static String capBnd(Sandbox sandbox, String statusFile) {
+    return sandbox.exec(T, "grep", "CapBnd", statusFile).orThrow("grep CapBnd " + statusFile).stdout();
+  }
+
+  /** Runs a shell command as a service of the sandbox's systemd, and waits for it. */
+  private static ExecResult systemService(Sandbox sandbox, String command) {
+    return sandbox.exec(T, "systemd-run", "--wait", "--pipe", "--quiet", "--", "sh", "-c", command);
   }
 
   @Test

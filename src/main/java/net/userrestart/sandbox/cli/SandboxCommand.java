@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-package net.userrestart.cli;
+package net.userrestart.sandbox.cli;
 
 import java.io.PrintWriter;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,6 +13,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import net.userrestart.report.Json;
 import net.userrestart.report.Table;
+import net.userrestart.systemd.UnitName;
+import net.userrestart.sandbox.HostView;
 import net.userrestart.sandbox.Sandbox;
 import net.userrestart.sandbox.SandboxException;
 import net.userrestart.sandbox.SandboxSpec;
@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "sandbox",
     mixinStandardHelpOptions = true,
-    versionProvider = Version.class,
+    versionProvider = SandboxMain.Version.class,
     sortOptions = false,
     description = {
       "Boot this machine's systemd as PID 1 of throwaway namespaces (an overlay of / on tmpfs,"
@@ -62,10 +62,7 @@ import picocli.CommandLine.Spec;
       "        --install foo-1.rpm --upgrade foo-2.rpm --expect-restart foo.service"
     })
 final class SandboxCommand implements Callable<Integer> {
-  /** Set by bin/systemd-user-restart to its own path. */
-  static final String LAUNCHER_VARIABLE = "SYSTEMD_USER_RESTART_LAUNCHER";
-
-  private final Context context;
+  private final Map<String, String> env;
 
   @Spec CommandSpec spec;
 
@@ -99,100 +96,65 @@ final class SandboxCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the report as one JSON object on standard output.")
   boolean json;
 
-  SandboxCommand(Context context) {
-    this.context = context;
+  SandboxCommand(Map<String, String> env) {
+    this.env = Map.copyOf(env);
   }
 
   @Override
-  public Integer call() throws Exception {
+  public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
     boolean packages = !install.isEmpty() || !upgrade.isEmpty();
-    if (packages && (install.isEmpty() || upgrade.isEmpty())) {
-      throw new ExitException(ExitCodes.USAGE, "--install and --upgrade go together");
+    checkArguments(packages);
+    Packages rpms = Packages.resolve(toolRpm, install, upgrade);
+    if (!Sandbox.runsAsRoot()) {
+      throw new CommandFailure(ExitCode.NOT_ROOT, "the sandbox needs root (namespaces, mounts, cgroups)");
     }
-    if (users < 1 || users > SandboxSpec.MAX_USERS) {
-      throw new ExitException(ExitCodes.USAGE, "--users must be between 1 and " + SandboxSpec.MAX_USERS);
-    }
-    Users.checkUnits(units);
-    Users.checkUnits(expectRestart);
-    Users.checkUnits(expectKept);
-    Set<Path> binds = new LinkedHashSet<>();
-    for (Path rpm : all()) {
-      if (!Files.isRegularFile(rpm)) {
-        throw new ExitException(ExitCodes.USAGE, "no such package file: " + rpm);
-      }
-      binds.add(rpm.toAbsolutePath().getParent());
-    }
-    if (!context.host().isRoot()) {
-      throw new ExitException(ExitCodes.NOT_PERMITTED, "the sandbox needs root (namespaces, mounts, cgroups)");
-    }
-    Path jar = ownJar();
-    binds.add(jar.getParent());
-    Path javaHome = Path.of(System.getProperty("java.home"));
-    binds.add(javaHome);
     SandboxSpec sandboxSpec = SandboxSpec.of(users);
+    List<String> tool = List.of();
+    List<Path> needed = new ArrayList<>(rpms.all());
     if (!packages) {
       for (Map.Entry<String, String> unit : Trial.demoUnits().entrySet()) {
         sandboxSpec = sandboxSpec.withUserUnit(unit.getKey(), unit.getValue());
       }
+      ToolFiles files = ToolFiles.find(env.get(ToolFiles.LAUNCHER_VARIABLE));
+      tool = files.command();
+      needed.addAll(files.all());
     }
-    for (Path bind : binds) {
+    // Only what the sandbox would not show anyway, as files: a bound folder such as /usr/bin
+    // would make every package that installs into it fail.
+    for (Path bind : HostView.ofThisHost().toBind(needed)) {
       sandboxSpec = sandboxSpec.withBindReadOnly(bind);
-    }
-    // The same launcher, with its JVM flags, and the same JVM; plain java -jar when not started
-    // through the launcher.
-    String launcher = context.env().get(LAUNCHER_VARIABLE);
-    List<String> tool;
-    if (launcher != null && Files.isExecutable(Path.of(launcher))) {
-      sandboxSpec = sandboxSpec.withBindReadOnly(Path.of(launcher).getParent());
-      tool = List.of("env", "JAVA_HOME=" + javaHome, launcher);
-    } else {
-      tool = List.of(javaHome.resolve("bin/java").toString(), "-jar", jar.toString());
     }
     try (Sandbox sandbox = Sandbox.boot(sandboxSpec, line -> { err.println(line); err.flush(); })) {
       Trial trial = new Trial(sandbox, tool, line -> { err.println(line); err.flush(); });
       Trial.Result result =
-          packages
-              ? trial.upgrade(abs(toolRpm), abs(install), abs(upgrade), units)
-              : trial.demo();
+          packages ? trial.upgrade(rpms.tool(), rpms.install(), rpms.upgrade(), units) : trial.demo();
       List<String> failures = packages ? expectations(result) : demoExpectations(result);
       report(result, failures, packages);
       if (keep) {
         keepRunning(sandbox, err);
       }
-      return failures.isEmpty() ? ExitCodes.OK : ExitCodes.USERS_FAILED;
+      return (failures.isEmpty() ? ExitCode.OK : ExitCode.EXPECTATION_FAILED).code();
     } catch (SandboxException e) {
-      throw new ExitException(ExitCodes.SANDBOX, "sandbox: " + e.getMessage());
+      throw new CommandFailure(ExitCode.SANDBOX, "sandbox: " + e.getMessage());
     }
   }
 
-  private List<Path> all() {
-    List<Path> all = new ArrayList<>(install);
-    all.addAll(upgrade);
-    if (toolRpm != null) {
-      all.add(toolRpm);
+  private void checkArguments(boolean packages) {
+    if (packages && (install.isEmpty() || upgrade.isEmpty())) {
+      throw new CommandFailure(ExitCode.USAGE, "--install and --upgrade go together");
     }
-    return all;
-  }
-
-  private static Path abs(Path p) {
-    return p == null ? null : p.toAbsolutePath().normalize();
-  }
-
-  private static List<Path> abs(List<Path> ps) {
-    return ps.stream().map(SandboxCommand::abs).toList();
-  }
-
-  /* The sandbox runs this very jar inside; its folder (with lib/) is bound read-only. */
-  private static Path ownJar() {
-    try {
-      Path jar = Path.of(SandboxCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      if (!Files.isRegularFile(jar)) {
-        throw new ExitException(ExitCodes.SANDBOX, "sandbox: run from the built jar (mvn package), not from " + jar);
+    if (users < 1 || users > SandboxSpec.MAX_USERS) {
+      throw new CommandFailure(ExitCode.USAGE, "--users must be between 1 and " + SandboxSpec.MAX_USERS);
+    }
+    for (List<String> names : List.of(units, expectRestart, expectKept)) {
+      for (String unit : names) {
+        String problem = UnitName.problem(unit);
+        if (problem != null) {
+          throw new CommandFailure(
+              ExitCode.USAGE, "'" + UnitName.printable(unit, Integer.MAX_VALUE) + "': " + problem);
+        }
       }
-      return jar;
-    } catch (URISyntaxException e) {
-      throw new ExitException(ExitCodes.INTERNAL, "cannot locate the tool's jar: " + e.getMessage());
     }
   }
 
