@@ -324,7 +324,7 @@ class DBusUserManagerConnectorTest {
             if (call.arg(0).equals("gone.service")) {
               s.error(call, "org.freedesktop.systemd1.NoSuchUnit", "Unit gone.service not loaded.");
             } else {
-              s.reply(call, "o", "/org/freedesktop/systemd1/job/" + call.arg(0).charAt(0));
+              s.reply(call, "o", "/org/freedesktop/systemd1/job/" + (int) call.arg(0).charAt(0));
             }
           }
         })
@@ -336,11 +336,11 @@ class DBusUserManagerConnectorTest {
     Batch batch = r.value();
     assertEquals(Optional.empty(), batch.stopped());
     assertEquals(Optional.of(List.of("/org/freedesktop/systemd1/job/7")), batch.marked());
-    assertEquals(new Enqueued.Job(a, PATH_JOB + "a"), batch.jobs().get(0));
+    assertEquals(new Enqueued.Job(a, PATH_JOB + (int) 'a'), batch.jobs().get(0));
     assertInstanceOf(Enqueued.Refused.class, batch.jobs().get(1));
     String refused = ((Enqueued.Refused) batch.jobs().get(1)).error().getMessage();
     assertTrue(refused.contains("NoSuchUnit"), refused);
-    assertEquals(new Enqueued.Job(b, PATH_JOB + "b"), batch.jobs().get(2));
+    assertEquals(new Enqueued.Job(b, PATH_JOB + (int) 'b'), batch.jobs().get(2));
     assertEquals(
         List.of(
             "Get",
@@ -774,7 +774,8 @@ class DBusUserManagerConnectorTest {
     peer.on("TryRestartUnit", (c, s) -> {
       String job = "/org/freedesktop/systemd1/job/424242";
       s.reply(c, "o", job);
-      for (int i = 0; i < 20_000; i++) {
+      // As many as the budget of bytes kept lets through; a flood beyond it ends the connection.
+      for (int i = 0; i < 1000; i++) {
         s.jobRemoved(i, "/org/freedesktop/systemd1/job/" + i, "noise.service", "done");
       }
       s.jobRemoved(424242, job, c.arg(0), "done");
@@ -823,13 +824,13 @@ class DBusUserManagerConnectorTest {
     assertEquals(Map.of(job, new UserManager.JobResult("app.service", "done")), r.value());
   }
 
-  /** A reply larger than the read buffer arrives whole. */
+  /** A reply larger than the read buffer arrives whole; what is shown of it is cut. */
   @Test
   void aLargeReplyArrivesWhole() throws Exception {
-    peer.version = "9".repeat(300_000);
+    peer.version = "9".repeat(200_000);
     peer.start();
     Result<UserManager> r = time(() -> connect(Deadline.in(PATIENT)));
-    assertTrue(r.value().version().startsWith("999"), r.value().version());
+    assertEquals("9".repeat(256) + "…(+" + (200_000 - 256) + ")", r.value().version());
   }
 
   /* What a JobRemoved says reaches the report: only a result word as systemd spells them counts. */
