@@ -25,6 +25,12 @@ final class Inbox {
   private static final int MAX_HEADER_FIELDS = 64 * 1024;
   /* The D-Bus specification's limit: a longer message is not D-Bus at all. */
   private static final long MAX_MESSAGE = 128 * 1024 * 1024;
+  /*
+   * The most bytes of messages dropped over a connection. A manager's signals about its own units
+   * come to a few hundred kB in a busy minute; a peer that streams far more than that is not a
+   * manager, and would keep a worker busy reading it until the deadline.
+   */
+  private static final long MAX_DROPPED = 64L * 1024 * 1024;
   /* Room for a re-exec's whole burst of signals, a few hundred bytes each, in one read. */
   private static final int BUFFER = 16 * 1024;
   /* Message types, in the fixed header. */
@@ -45,6 +51,8 @@ final class Inbox {
   private ByteBuffer in = ByteBuffer.allocate(BUFFER).flip();
   /* Bytes of a dropped message still to come: skipped as they are read. */
   private long skip;
+  /* Bytes of messages dropped so far. */
+  private long dropped;
 
   Inbox(String keptSignal, long budget) {
     this.kept = keptSignal == null ? null : keptSignal.getBytes(StandardCharsets.US_ASCII);
@@ -133,6 +141,11 @@ final class Inbox {
       }
       if (!wanted(type, at, 16 + (int) fieldsLength, ours, signals)) {
         skip = length;
+        dropped += length;
+        if (dropped > MAX_DROPPED) {
+          throw new IOException(
+              "the peer sent more than " + MAX_DROPPED + " bytes that nobody asked for");
+        }
         // A peer that sends nothing but what is dropped is cut at the deadline all the same.
         if (untilNanos - System.nanoTime() <= 0) {
           return null;
