@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.function.Consumer;
 import jdk.net.ExtendedSocketOptions;
 import net.userrestart.log.Shown;
-import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.messages.DBusSignal;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MessageFactory;
