@@ -43,6 +43,8 @@ final class PeerLink implements AutoCloseable {
    * call left unread in the peer's buffer is unblocked by the next bytes that arrive.
    */
   private static final long FIRST_CALL_WAIT_NANOS = 25_000_000;
+  /* Time for taking the bytes of one read, at most a buffer's worth, once the deadline passed. */
+  private static final long LAST_READ = 1_000_000_000;
 
   /* Marshals calls; systemd reads either byte order. */
   private final MessageFactory messages = new MessageFactory(Endian.LITTLE);
@@ -243,7 +245,8 @@ final class PeerLink implements AutoCloseable {
         return m;
       }
       if (untilNanos - System.nanoTime() <= 0) {
-        return null;
+        // What had arrived by the deadline still counts: one read more, its bytes taken, no more.
+        return inbox.fill(channel) ? inbox.take(ours, signals, System.nanoTime() + LAST_READ) : null;
       }
       if (!inbox.fill(channel)) {
         try {
