@@ -22,6 +22,9 @@ public final class Shown {
   public static String escaped(String text, int max) {
     String s = String.valueOf(text);
     int n = Math.min(s.length(), Math.max(0, max));
+    if (n > 0 && n < s.length() && Character.isHighSurrogate(s.charAt(n - 1))) {
+      n--; // never half a character
+    }
     StringBuilder b = null;
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
