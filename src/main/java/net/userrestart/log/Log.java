@@ -5,9 +5,13 @@ import java.io.PrintWriter;
 
 /**
  * Messages for humans on stderr. Under the journal (JOURNAL_STREAM set) each line carries a syslog
- * priority prefix, as systemd tools do, so that journalctl shows the right level.
+ * priority prefix, as systemd tools do, so that journalctl shows the right level. Whatever a message
+ * holds, each makes one line without control characters, so that no text from outside can forge
+ * another line or a priority prefix, and no line is longer than {@link #MAX_LINE}.
  */
 public final class Log {
+  /** The longest line written: a message naming many units is cut, never a flood. */
+  public static final int MAX_LINE = 4096;
 
   /** Levels, with their syslog priority. */
   public enum Level {
@@ -50,7 +54,8 @@ public final class Log {
       return;
     }
     synchronized (err) {
-      err.println((journal ? "<" + level.priority + ">" : "") + prefix + message);
+      err.println(
+          (journal ? "<" + level.priority + ">" : "") + Shown.escaped(prefix + message, MAX_LINE));
       err.flush();
     }
   }

@@ -4,12 +4,18 @@ package net.userrestart.report;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import net.userrestart.log.Shown;
 import net.userrestart.restart.ManagerAction;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.UnitResult;
 
 /** A few lines per user, then a summary line, in the manner of systemctl. */
 final class HumanReport implements Report {
+  /* The widest the unit column is padded to: a unit name is at most 255 characters. */
+  private static final int MAX_WIDTH = 40;
+  /* Room kept in a user's share for the line saying how many units were not shown. */
+  private static final int RESERVE = 64;
+
   private final boolean quiet;
 
   HumanReport(boolean quiet) {
@@ -36,32 +42,7 @@ final class HumanReport implements Report {
       return;
     }
     for (Outcome o : shown) {
-      String who = o.user().label();
-      if (o instanceof Outcome.Planned p) {
-        String what = p.action() == ManagerAction.NONE ? "act on " + who : p.action().verb() + " " + who;
-        out.println("Would " + what + (p.units().isEmpty() ? ", no marked unit is active" : ", then:"));
-      } else if (o instanceof Outcome.Restarted r) {
-        String what = r.action() == ManagerAction.NONE ? "done" : r.action().verb() + " done";
-        out.println(who + ": " + what + took(o) + (r.units().isEmpty() ? ", no marked unit is active" : ""));
-      } else {
-        String step = Report.step(o);
-        out.println(
-            who + ": " + Report.status(o) + (step == null ? "" : " at " + step) + took(o) + ": " + Report.error(o));
-      }
-      int width = 0;
-      for (UnitResult u : o.units()) {
-        width = Math.max(width, u.unit().length());
-      }
-      for (UnitResult u : o.units()) {
-        out.println(
-            "  "
-                + pad(u.unit(), width)
-                + "  "
-                + pad(u.action(), 21)
-                + "  "
-                + u.result()
-                + (u.detail().isEmpty() ? "" : " (" + u.detail() + ")"));
-      }
+      writeUser(o, out);
     }
     int bad = Report.failed(outcomes);
     int ok = outcomes.size() - bad;
@@ -75,6 +56,68 @@ final class HumanReport implements Report {
             + bad
             + " failed.");
     out.flush();
+  }
+
+  /*
+   * One user: a line saying how it went, then a line per unit while the user's share of the
+   * report lasts, then how many units did not fit. Text that came from the user manager is shown
+   * escaped and cut; the unit column is padded to the longest name, but never wider than
+   * MAX_WIDTH, so that a long name a peer chose pads nobody's lines.
+   */
+  private static void writeUser(Outcome o, PrintWriter out) {
+    String head = headline(o);
+    out.println(head);
+    long left = Report.MAX_USER_BYTES - Report.utf8Length(head) - 1;
+    int width = 0;
+    for (UnitResult u : o.units()) {
+      width = Math.min(MAX_WIDTH, Math.max(width, u.unit().length()));
+    }
+    int shown = 0;
+    for (UnitResult u : o.units()) {
+      String line = unitLine(u, width);
+      long bytes = Report.utf8Length(line) + 1;
+      if (bytes > left - RESERVE) {
+        break;
+      }
+      out.println(line);
+      left -= bytes;
+      shown++;
+    }
+    int hidden = o.units().size() - shown;
+    if (hidden > 0) {
+      out.println("  (" + hidden + " more " + (hidden == 1 ? "unit" : "units") + " not shown)");
+    }
+  }
+
+  private static String headline(Outcome o) {
+    String who = Shown.of(o.user().label());
+    if (o instanceof Outcome.Planned p) {
+      String what =
+          p.action() == ManagerAction.NONE ? "act on " + who : p.action().verb() + " " + who;
+      return "Would " + what + (p.units().isEmpty() ? ", no marked unit is active" : ", then:");
+    } else if (o instanceof Outcome.Restarted r) {
+      String what = r.action() == ManagerAction.NONE ? "done" : r.action().verb() + " done";
+      return who + ": " + what + took(o) + (r.units().isEmpty() ? ", no marked unit is active" : "");
+    }
+    String step = Report.step(o);
+    return who
+        + ": "
+        + Report.status(o)
+        + (step == null ? "" : " at " + Shown.of(step))
+        + took(o)
+        + ": "
+        + Shown.of(String.valueOf(Report.error(o)));
+  }
+
+  private static String unitLine(UnitResult u, int width) {
+    String detail = u.detail().isEmpty() ? "" : " (" + Shown.of(u.detail()) + ")";
+    return "  "
+        + pad(Shown.of(u.unit()), width)
+        + "  "
+        + pad(Shown.of(u.action()), 21)
+        + "  "
+        + Shown.of(u.result())
+        + detail;
   }
 
   /*

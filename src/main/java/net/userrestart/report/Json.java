@@ -3,6 +3,7 @@ package net.userrestart.report;
 
 import java.util.List;
 import java.util.Map;
+import net.userrestart.log.Shown;
 
 /** Just enough JSON output for the reports: maps, lists, strings, numbers, booleans, null. */
 public final class Json {
@@ -55,7 +56,7 @@ public final class Json {
         case '\r' -> b.append("\\r");
         case '\t' -> b.append("\\t");
         default -> {
-          if (c < 0x20 || c == 0x7f) {
+          if (Shown.isControl(c)) {
             b.append(String.format("\\u%04x", (int) c));
           } else {
             b.append(c);

@@ -6,37 +6,20 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import net.userrestart.log.Shown;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.UnitResult;
 
 /** One JSON object for the whole run, on one line. */
 final class JsonReport implements Report {
+  /* Room kept in a user's share for "units" and "unitsNotShown". */
+  private static final int RESERVE = 64;
+
   @Override
   public void write(List<Outcome> outcomes, boolean dryRun, PrintWriter out) {
     List<Object> users = new ArrayList<>();
     for (Outcome o : outcomes) {
-      Map<String, Object> user = new LinkedHashMap<>();
-      user.put("uid", o.user().uid());
-      user.put("user", o.user().name());
-      user.put("outcome", Report.status(o));
-      user.put("ok", o.ok());
-      user.put("action", Report.action(o));
-      user.put("step", Report.step(o));
-      user.put("error", Report.error(o));
-      user.put("durationMs", o.took().toMillis());
-      List<Object> units = new ArrayList<>();
-      for (UnitResult r : o.units()) {
-        Map<String, Object> unit = new LinkedHashMap<>();
-        unit.put("unit", r.unit());
-        unit.put("action", r.action());
-        unit.put("result", r.result());
-        if (!r.detail().isEmpty()) {
-          unit.put("error", r.detail());
-        }
-        units.add(unit);
-      }
-      user.put("units", units);
-      users.add(user);
+      users.add(user(o));
     }
     Map<String, Object> run = new LinkedHashMap<>();
     run.put("dryRun", dryRun);
@@ -44,5 +27,47 @@ final class JsonReport implements Report {
     run.put("users", users);
     out.println(Json.write(run));
     out.flush();
+  }
+
+  /*
+   * One user's object. Text that came from the user manager is escaped and cut; units are listed
+   * while the user's share of the report lasts, and those left out are counted in unitsNotShown.
+   */
+  private static Map<String, Object> user(Outcome o) {
+    Map<String, Object> user = new LinkedHashMap<>();
+    user.put("uid", o.user().uid());
+    user.put("user", Shown.of(o.user().name()));
+    user.put("outcome", Report.status(o));
+    user.put("ok", o.ok());
+    user.put("action", Report.action(o));
+    user.put("step", shown(Report.step(o)));
+    user.put("error", shown(Report.error(o)));
+    user.put("durationMs", o.took().toMillis());
+    long left = Report.MAX_USER_BYTES - Report.utf8Length(Json.write(user)) - RESERVE;
+    List<Object> units = new ArrayList<>();
+    for (UnitResult r : o.units()) {
+      Map<String, Object> unit = new LinkedHashMap<>();
+      unit.put("unit", Shown.of(r.unit()));
+      unit.put("action", Shown.of(r.action()));
+      unit.put("result", Shown.of(r.result()));
+      if (!r.detail().isEmpty()) {
+        unit.put("error", Shown.of(r.detail()));
+      }
+      long bytes = Report.utf8Length(Json.write(unit)) + 1;
+      if (bytes > left) {
+        break;
+      }
+      left -= bytes;
+      units.add(unit);
+    }
+    user.put("units", units);
+    if (units.size() < o.units().size()) {
+      user.put("unitsNotShown", o.units().size() - units.size());
+    }
+    return user;
+  }
+
+  private static String shown(String text) {
+    return text == null ? null : Shown.of(text);
   }
 }

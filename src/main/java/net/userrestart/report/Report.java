@@ -7,6 +7,12 @@ import net.userrestart.restart.Outcome;
 
 /** Writes the per-user outcomes of a run to stdout. */
 public interface Report {
+  /**
+   * The most bytes one user takes in a report, human or JSON, whatever its manager sent: units
+   * beyond it are counted, not shown. The whole report grows with the number of users only.
+   */
+  int MAX_USER_BYTES = 64 * 1024;
+
   void write(List<Outcome> outcomes, boolean dryRun, PrintWriter out);
 
   /** The human report (only failures when {@code quiet}), or JSON for tools. */
@@ -65,6 +71,25 @@ public interface Report {
       return s.reason();
     }
     return null;
+  }
+
+  /** The length of {@code s} in UTF-8, as it is written. */
+  static long utf8Length(String s) {
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        n++;
+      } else if (c < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(c)) {
+        n += 4;
+        i++;
+      } else {
+        n += 3;
+      }
+    }
+    return n;
   }
 
   /** The manager action of an outcome that got that far, or null. */

@@ -8,14 +8,18 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import net.userrestart.log.Shown;
 
 /**
  * Runs a plan: user managers concurrently, at most {@code plan.jobs()} at once, each within its own
  * deadline. Results come back in plan order, whatever order they finished in.
+ *
+ * <p>Whatever ends a worker, an {@link Error} included (a stack overflow in a parser, the heap
+ * exhausted), fails that user only: the others run on and the run reports them all.
  */
 public final class Restarter {
   /* Slack on top of a worker's own deadline before it is given up on from outside. */
@@ -30,7 +34,10 @@ public final class Restarter {
   /** A worker's thread and when it started. */
   private record Running(Thread thread, long started) {}
 
-  /** A finished worker's outcome, or what ended its thread; users go by their place in the plan. */
+  /**
+   * A finished worker's outcome, or what ended its thread (null when even that could not be
+   * kept); users go by their place in the plan.
+   */
   private record Finished(int index, Outcome outcome, Throwable failure) {}
 
   /** Runs every user of the plan; {@code finished} sees each outcome as soon as it is known. */
@@ -46,45 +53,22 @@ public final class Restarter {
       queue.add(i);
     }
     Map<Integer, Running> running = new LinkedHashMap<>();
-    BlockingQueue<Finished> results = new LinkedBlockingQueue<>();
+    // Room for every user from the start: a worker hands its result over without allocating.
+    BlockingQueue<Finished> results = new ArrayBlockingQueue<>(Math.max(1, users.size()));
     int jobs = Math.max(1, plan.jobs());
     long limit = plan.timeout().plus(MARGIN).toNanos();
     try {
       while (!queue.isEmpty() || !running.isEmpty()) {
         while (running.size() < jobs && !queue.isEmpty()) {
           int index = queue.poll();
-          UserTarget user = users.get(index);
-          Thread t = new Thread(new Work(plan, index, user, results), "user-worker-" + user.uid());
-          t.setDaemon(true);
-          running.put(index, new Running(t, System.nanoTime()));
-          t.start();
+          running.put(index, start(plan, index, users.get(index), results));
         }
         Finished f = results.poll(nextCutOff(running, limit), TimeUnit.NANOSECONDS);
         if (f != null && running.remove(f.index()) != null) {
-          Outcome o =
-              f.outcome() != null ? f.outcome() : internal(users.get(f.index()), f.failure());
-          done[f.index()] = o;
-          finished.accept(o);
+          done[f.index()] = outcome(users.get(f.index()), f);
+          report(finished, done[f.index()]);
         }
-        /* A worker is bounded by its own deadline; one that is not (a bug, a library stuck in a
-         * call) is abandoned so that it neither holds a slot nor delays the users behind it. */
-        long now = System.nanoTime();
-        for (var it = running.entrySet().iterator(); it.hasNext(); ) {
-          var e = it.next();
-          if (now - e.getValue().started() >= limit) {
-            e.getValue().thread().interrupt();
-            it.remove();
-            Outcome o =
-                new Outcome.TimedOut(
-                    users.get(e.getKey()),
-                    "run",
-                    "gave up waiting for this user",
-                    List.of(),
-                    Duration.ofNanos(now - e.getValue().started()));
-            done[e.getKey()] = o;
-            finished.accept(o);
-          }
-        }
+        giveUpOnHung(users, running, limit, done, finished);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -99,32 +83,79 @@ public final class Restarter {
     return outcomes;
   }
 
-  /* A class, not a lambda: linking a lambda at its first call costs about a millisecond. */
-  private final class Work implements Runnable {
-    private final Plan plan;
-    private final int index;
-    private final UserTarget user;
-    private final BlockingQueue<Finished> results;
-
-    Work(Plan plan, int index, UserTarget user, BlockingQueue<Finished> results) {
-      this.plan = plan;
-      this.index = index;
-      this.user = user;
-      this.results = results;
-    }
-
-    @Override
-    public void run() {
-      results.add(work(plan, index, user));
-    }
+  private Running start(Plan plan, int index, UserTarget user, BlockingQueue<Finished> results) {
+    // Made before the thread starts: what the worker hands over should even its own ending fail.
+    Finished crashed = new Finished(index, null, null);
+    Thread t = new Thread(() -> results.add(work(plan, index, user, crashed)), "user-worker-" + user.uid());
+    t.setDaemon(true);
+    // The ending is reported as that user's outcome; the default handler would print a stack.
+    t.setUncaughtExceptionHandler((thread, e) -> {});
+    t.start();
+    return new Running(t, System.nanoTime());
   }
 
-  private Finished work(Plan plan, int index, UserTarget user) {
+  private Finished work(Plan plan, int index, UserTarget user, Finished crashed) {
     try {
       return new Finished(index, worker.run(plan, user), null);
     } catch (RuntimeException | Error e) {
       // A worker never throws by contract; should one, this user fails and the run goes on.
-      return new Finished(index, null, e);
+      try {
+        return new Finished(index, null, e);
+      } catch (Error again) {
+        return crashed;
+      }
+    }
+  }
+
+  /*
+   * A worker is bounded by its own deadline; one that is not (a bug, a library stuck in a call) is
+   * abandoned so that it neither holds a slot nor delays the users behind it.
+   */
+  private static void giveUpOnHung(
+      List<UserTarget> users,
+      Map<Integer, Running> running,
+      long limit,
+      Outcome[] done,
+      Consumer<Outcome> finished) {
+    long now = System.nanoTime();
+    for (var it = running.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      if (now - e.getValue().started() >= limit) {
+        e.getValue().thread().interrupt();
+        it.remove();
+        Outcome o =
+            new Outcome.TimedOut(
+                users.get(e.getKey()),
+                "run",
+                "gave up waiting for this user",
+                List.of(),
+                Duration.ofNanos(now - e.getValue().started()));
+        done[e.getKey()] = o;
+        report(finished, o);
+      }
+    }
+  }
+
+  /* What a finished worker's user reports: its outcome, or an internal error of that user. */
+  private static Outcome outcome(UserTarget user, Finished f) {
+    if (f.outcome() != null) {
+      return f.outcome();
+    }
+    String what = f.failure() == null ? "the worker ended abnormally" : String.valueOf(f.failure());
+    return new Outcome.Failed(
+        user, "run", "internal error: " + Shown.of(what), List.of(), Duration.ZERO);
+  }
+
+  /*
+   * Hands an outcome to the caller's callback (a log line, the user's marks settled). Should that
+   * fail, even with an Error, the outcome stands in the report and the marks the callback did not
+   * settle stay pending: the other users go on.
+   */
+  private static void report(Consumer<Outcome> finished, Outcome o) {
+    try {
+      finished.accept(o);
+    } catch (RuntimeException | Error e) {
+      // Nothing to add: the report shows the outcome, and unsettled marks are redone next run.
     }
   }
 
@@ -135,9 +166,5 @@ public final class Restarter {
       next = Math.min(next, r.started() + limit - now);
     }
     return Math.max(1, next);
-  }
-
-  private static Outcome internal(UserTarget user, Throwable e) {
-    return new Outcome.Failed(user, "run", "internal error: " + e, List.of(), Duration.ZERO);
   }
 }

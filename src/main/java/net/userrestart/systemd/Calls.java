@@ -4,6 +4,7 @@ package net.userrestart.systemd;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import net.userrestart.log.Shown;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.messages.Error;
@@ -22,8 +23,10 @@ final class Calls {
   static final String MANAGER = "org.freedesktop.systemd1.Manager";
   static final String PROPERTIES = "org.freedesktop.DBus.Properties";
 
-  /** The most of a peer's text (an error message, a version) that reaches root's output. */
-  static final int MAX_TEXT = 300;
+  /* Where systemd's job objects live; a job path is this and the job's number. */
+  private static final String JOB_PREFIX = PATH + "/job/";
+  /* A job number is a uint32: at most 10 digits. */
+  private static final int MAX_JOB_DIGITS = 10;
 
   private Calls() {}
 
@@ -50,23 +53,40 @@ final class Calls {
     }
   }
 
+  /** As below, for PID 1, whose replies are trusted as to their signature. */
+  static Object value(String step, String member, Message reply) throws SystemdException {
+    return value(step, member, null, reply);
+  }
+
   /**
    * The first value of a reply (a variant unwrapped), or null when it has none. An error reply
    * keeps its D-Bus name (org.freedesktop.systemd1.NoSuchUnit…): it tells a human what happened.
+   * A reply whose signature is not {@code signature}, the method's own, is a protocol error (null:
+   * any signature).
    */
-  static Object value(String step, String member, Message reply) throws SystemdException {
+  static Object value(String step, String member, String signature, Message reply)
+      throws SystemdException {
     if (reply == null) {
       throw SystemdException.timeout(step, member + " got no reply within the deadline");
     }
     if (reply instanceof Error error) {
       throw SystemdException.errorReply(
-          step, UnitName.printable(String.valueOf(error.getName()), MAX_TEXT), errorText(error));
+          step, Shown.of(String.valueOf(error.getName())), errorText(error));
+    }
+    String sig = reply.getSig() == null ? "" : reply.getSig();
+    if (signature != null && !sig.equals(signature)) {
+      throw SystemdException.failed(
+          step,
+          String.format(
+              "protocol error: a reply to %s of signature '%s', not '%s'",
+              member, Shown.of(sig), signature));
     }
     Object[] values;
     try {
       values = reply.getParameters();
     } catch (DBusException | RuntimeException e) {
-      throw SystemdException.failed(step, "unreadable reply to " + member + ": " + e.getMessage());
+      throw SystemdException.failed(
+          step, "unreadable reply to " + member + ": " + Shown.of(String.valueOf(e.getMessage())));
     }
     if (values == null || values.length == 0) {
       return null;
@@ -79,19 +99,55 @@ final class Calls {
     try {
       Object[] values = error.getParameters();
       return values != null && values.length > 0
-          ? UnitName.printable(String.valueOf(values[0]), MAX_TEXT)
+          ? Shown.of(String.valueOf(values[0]))
           : "(no message)";
     } catch (DBusException | RuntimeException e) {
       return "(unreadable message)";
     }
   }
 
-  /** A job or unit path from a reply, or a failure naming what came instead. */
+  /** An object path from a reply, or a failure naming what came instead. */
   static String path(String step, Object value) throws SystemdException {
     if (value instanceof DBusPath p) {
       return p.getPath();
     }
     throw SystemdException.failed(step, "unexpected reply " + describe(value));
+  }
+
+  /** A job path from a reply, or a protocol error naming what came instead. */
+  static String jobPath(String step, Object value) throws SystemdException {
+    if (value instanceof DBusPath p && isJobPath(p.getPath())) {
+      return p.getPath();
+    }
+    throw SystemdException.failed(step, "protocol error: not a job path: " + describe(value));
+  }
+
+  /** Whether {@code path} is systemd's name of a job: /org/freedesktop/systemd1/job/N. */
+  static boolean isJobPath(String path) {
+    int digits = path.length() - JOB_PREFIX.length();
+    if (!path.startsWith(JOB_PREFIX) || digits < 1 || digits > MAX_JOB_DIGITS) {
+      return false;
+    }
+    for (int i = JOB_PREFIX.length(); i < path.length(); i++) {
+      if (path.charAt(i) < '0' || path.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A unit's state or a job's result as systemd spells them ("active", "done"…): [a-z-]{1,32}. */
+  static boolean isWord(String s) {
+    if (s.isEmpty() || s.length() > 32) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if ((c < 'a' || c > 'z') && c != '-') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The elements of an array from a reply; empty for anything else. */
@@ -103,8 +159,8 @@ final class Calls {
   }
 
   /**
-   * The rows of a ListUnits* reply, {@code a(ssssssouso)}; malformed rows, and names that are no
-   * unit names, are left out.
+   * The rows of a ListUnits* reply, {@code a(ssssssouso)}; malformed rows, names that are no unit
+   * names and states that are no words, are left out.
    */
   static List<UnitStatus> units(Object value) {
     List<UnitStatus> rows = new ArrayList<>();
@@ -114,14 +170,23 @@ final class Calls {
           && f[0] instanceof String name
           && UnitName.problem(name) == null
           && f[2] instanceof String loadState
-          && f[3] instanceof String activeState) {
+          && isWord(loadState)
+          && f[3] instanceof String activeState
+          && isWord(activeState)) {
         rows.add(new UnitStatus(name, loadState, activeState));
       }
     }
     return rows;
   }
 
-  private static String describe(Object value) {
-    return value instanceof Object[] a ? Arrays.deepToString(a) : String.valueOf(value);
+  /* What came instead of a path, cut short: an array is not printed whole. */
+  static String describe(Object value) {
+    if (value instanceof Object[] a) {
+      return "an array of " + a.length;
+    }
+    if (value instanceof List<?> l) {
+      return "a list of " + l.size();
+    }
+    return Shown.of(String.valueOf(value));
   }
 }

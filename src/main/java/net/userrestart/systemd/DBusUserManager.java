@@ -4,14 +4,17 @@ package net.userrestart.systemd;
 import java.io.EOFException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import net.userrestart.log.Shown;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.messages.DBusSignal;
@@ -26,11 +29,26 @@ import org.freedesktop.dbus.messages.MethodCall;
  * reply that names it is read).
  */
 final class DBusUserManager implements UserManager {
-  /* In enqueue(), where a request's place would be: the EnqueueMarkedJobs call. */
-  private static final int MARKED_CALL = -1;
-
   /* A hostile peer can flood JobRemoved signals; remember a bounded number. */
   private static final int MAX_REMEMBERED_JOBS = 1024;
+
+  /*
+   * The most jobs EnqueueMarkedJobs may name: far more user units than any session runs, and
+   * each becomes a line of the report. More is a protocol error of that user.
+   */
+  static final int MAX_MARKED_JOBS = 1024;
+
+  /* The signature of a ListUnits* reply: rows of (name, description, load, active, sub…). */
+  private static final String UNIT_ROWS = "a(ssssssouso)";
+
+  /** A call of enqueue() not answered yet: one of the requests, or EnqueueMarkedJobs. */
+  private sealed interface Awaited {
+    /** The request at {@code index} of the list given to enqueue(). */
+    record Request(int index, JobRequest request) implements Awaited {}
+
+    /** The EnqueueMarkedJobs call. */
+    record Marked() implements Awaited {}
+  }
 
   private final PeerLink link;
   private final Deadline deadline;
@@ -42,14 +60,7 @@ final class DBusUserManager implements UserManager {
           return size() > MAX_REMEMBERED_JOBS;
         }
       };
-  /* A class, not a method reference: linking one costs about a millisecond, on every user's way. */
-  private final Consumer<DBusSignal> jobSignals =
-      new Consumer<>() {
-        @Override
-        public void accept(DBusSignal signal) {
-          onSignal(signal);
-        }
-      };
+  private final Consumer<DBusSignal> jobSignals = this::onSignal;
   /* A read or write failed, or close() was called: nothing more goes over this connection. */
   private boolean closed;
   private String version = "";
@@ -83,8 +94,7 @@ final class DBusUserManager implements UserManager {
       throw SystemdException.timeout("connect", "the user manager did not answer a first call");
     }
     try {
-      version =
-          UnitName.printable(String.valueOf(Calls.value("connect", "Get", reply)), Calls.MAX_TEXT);
+      version = Shown.of(String.valueOf(Calls.value("connect", "Get", "v", reply)));
     } catch (SystemdException e) {
       throw SystemdException.failed(
           "connect", "the user manager refused a first call: " + e.getMessage());
@@ -110,7 +120,11 @@ final class DBusUserManager implements UserManager {
       Message m = link.reply(List.of(serial), deadline.nanos(), null);
       if (m instanceof Error error) {
         throw SystemdException.failed(
-            "reexecute", "Reexecute failed: " + error.getName() + ": " + Calls.errorText(error));
+            "reexecute",
+            "Reexecute failed: "
+                + Shown.of(String.valueOf(error.getName()))
+                + ": "
+                + Calls.errorText(error));
       }
       if (m != null) {
         throw SystemdException.failed(
@@ -129,7 +143,7 @@ final class DBusUserManager implements UserManager {
 
   @Override
   public void reload() throws SystemdException {
-    call("reload", Calls.MANAGER, "Reload", null);
+    call("reload", Calls.MANAGER, "Reload", null, "");
   }
 
   @Override
@@ -146,13 +160,20 @@ final class DBusUserManager implements UserManager {
     }
     if (!names.isEmpty()) {
       collect(
-          call("list-units", Calls.MANAGER, "ListUnitsByNames", "as", names),
+          call("list-units", Calls.MANAGER, "ListUnitsByNames", "as", UNIT_ROWS, names),
           states,
           Set.copyOf(names));
     }
     if (!patterns.isEmpty()) {
       collect(
-          call("list-units", Calls.MANAGER, "ListUnitsByPatterns", "asas", List.of(), patterns),
+          call(
+              "list-units",
+              Calls.MANAGER,
+              "ListUnitsByPatterns",
+              "asas",
+              UNIT_ROWS,
+              List.of(),
+              patterns),
           states,
           null);
     }
@@ -168,20 +189,33 @@ final class DBusUserManager implements UserManager {
     }
   }
 
+  /*
+   * The jobs of an EnqueueMarkedJobs reply: each a job path, at most MAX_MARKED_JOBS of them;
+   * anything else is a protocol error. Empty for a systemd before 250, which has no markers:
+   * nothing was marked there, so nothing is missed.
+   */
   private static Optional<List<String>> markedJobs(Message reply) throws SystemdException {
+    String step = "enqueue-marked";
     Object jobs;
     try {
-      jobs = Calls.value("enqueue-marked", "EnqueueMarkedJobs", reply);
+      jobs = Calls.value(step, "EnqueueMarkedJobs", "ao", reply);
     } catch (SystemdException e) {
-      // systemd before 250 has no markers; nothing was marked there, so nothing is missed.
       if ("org.freedesktop.DBus.Error.UnknownMethod".equals(e.dbusError())) {
         return Optional.empty();
       }
       throw e;
     }
+    List<?> all = Calls.list(jobs);
+    if (all.size() > MAX_MARKED_JOBS) {
+      throw SystemdException.failed(
+          step,
+          String.format(
+              "protocol error: %d marked jobs, more than the %d allowed",
+              all.size(), MAX_MARKED_JOBS));
+    }
     List<String> paths = new ArrayList<>();
-    for (Object job : Calls.list(jobs)) {
-      paths.add(job instanceof DBusPath path ? path.getPath() : String.valueOf(job));
+    for (Object job : all) {
+      paths.add(Calls.jobPath(step, job));
     }
     return Optional.of(paths);
   }
@@ -193,21 +227,19 @@ final class DBusUserManager implements UserManager {
    */
   @Override
   public Batch enqueue(List<JobRequest> requests, boolean marked) {
-    // The calls not answered yet, by serial: the request's place, or MARKED_CALL.
-    Map<Long, Integer> awaited = new HashMap<>();
+    Map<Long, Awaited> awaited = new HashMap<>();
     Enqueued[] answers = new Enqueued[requests.size()];
     Message markedReply = null;
     SystemdException stopped = null;
     try {
       for (int i = 0; i < requests.size(); i++) {
         JobRequest r = requests.get(i);
-        awaited.put(
-            send("restart", Calls.MANAGER, member(r), "ss", r.unit(), "replace").getSerial(), i);
+        long serial = send("restart", Calls.MANAGER, member(r), "ss", r.unit(), "replace").getSerial();
+        awaited.put(serial, new Awaited.Request(i, r));
       }
       if (marked) {
-        awaited.put(
-            send("enqueue-marked", Calls.MANAGER, "EnqueueMarkedJobs", null).getSerial(),
-            MARKED_CALL);
+        long serial = send("enqueue-marked", Calls.MANAGER, "EnqueueMarkedJobs", null).getSerial();
+        awaited.put(serial, new Awaited.Marked());
       }
       while (!awaited.isEmpty()) {
         Message m = link.reply(awaited.keySet(), deadline.nanos(), jobSignals);
@@ -216,38 +248,36 @@ final class DBusUserManager implements UserManager {
               "restart",
               awaited.size() + " of the jobs asked for got no answer within the deadline");
         }
-        int i = awaited.remove(m.getReplySerial());
-        if (i == MARKED_CALL) {
-          markedReply = m;
+        Awaited a = awaited.remove(m.getReplySerial());
+        if (a instanceof Awaited.Request r) {
+          answers[r.index()] = answer(r.request(), m);
         } else {
-          answers[i] = answer(requests.get(i), m);
+          markedReply = m;
         }
+      }
+      if (marked) {
+        return new Batch(answered(answers), markedJobs(markedReply), Optional.empty());
       }
     } catch (IOException e) {
       stopped = failure("restart", e);
     } catch (SystemdException e) {
       stopped = e;
     }
-    List<Enqueued> answered = new ArrayList<>();
-    for (Enqueued a : answers) {
-      if (a != null) {
-        answered.add(a);
-      }
-    }
-    if (stopped == null && marked) {
-      try {
-        return new Batch(answered, markedJobs(markedReply), Optional.empty());
-      } catch (SystemdException e) {
-        stopped = e;
-      }
-    }
-    return new Batch(answered, Optional.empty(), Optional.ofNullable(stopped));
+    return new Batch(answered(answers), Optional.empty(), Optional.ofNullable(stopped));
   }
 
+  private static List<Enqueued> answered(Enqueued[] answers) {
+    return Arrays.stream(answers).filter(Objects::nonNull).toList();
+  }
+
+  /*
+   * A request's answer: its job, or the manager's refusal. A reply that is no job path is a
+   * protocol error of this request, reported as its refusal.
+   */
   private static Enqueued answer(JobRequest r, Message reply) {
     String step = r.action();
     try {
-      return new Enqueued.Job(r, Calls.path(step, Calls.value(step, member(r), reply)));
+      return new Enqueued.Job(r, Calls.jobPath(step, Calls.value(step, member(r), "o", reply)));
     } catch (SystemdException e) {
       return new Enqueued.Refused(r, e);
     }
@@ -293,8 +323,17 @@ final class DBusUserManager implements UserManager {
     return link.send(step, Calls.PATH, iface, member, signature, deadline.nanos(), args);
   }
 
-  /** Calls a manager method and waits for its reply within the deadline. */
-  private Object call(String step, String iface, String member, String signature, Object... args)
+  /**
+   * Calls a manager method and waits for its reply within the deadline; {@code replySignature} is
+   * the method's own.
+   */
+  private Object call(
+      String step,
+      String iface,
+      String member,
+      String signature,
+      String replySignature,
+      Object... args)
       throws SystemdException {
     Message reply;
     try {
@@ -304,7 +343,7 @@ final class DBusUserManager implements UserManager {
       throw failure(step, e);
     }
     // No value (Reload) is a success with nothing to return; no reply at all is a timeout.
-    return Calls.value(step, member, reply);
+    return Calls.value(step, member, replySignature, reply);
   }
 
   private SystemdException failure(String step, IOException e) {
@@ -314,7 +353,10 @@ final class DBusUserManager implements UserManager {
 
   /* Keeps what a JobRemoved says: the only way to learn how a job ended. */
   private void onSignal(DBusSignal signal) {
-    if (!"JobRemoved".equals(signal.getName()) || !Calls.MANAGER.equals(signal.getInterface())) {
+    // The signature first: dbus-java parses the body only when asked, and only JobRemoved's is.
+    if (!"JobRemoved".equals(signal.getName())
+        || !Calls.MANAGER.equals(signal.getInterface())
+        || !"uoss".equals(signal.getSig())) {
       return;
     }
     Object[] p;
@@ -327,26 +369,13 @@ final class DBusUserManager implements UserManager {
     if (p != null
         && p.length == 4
         && p[1] instanceof DBusPath job
+        && Calls.isJobPath(job.getPath())
         && p[2] instanceof String unit
         && p[3] instanceof String result
         && UnitName.problem(unit) == null
-        && isWord(result)) {
+        && Calls.isWord(result)) {
       finished.put(job.getPath(), new JobResult(unit, result));
     }
-  }
-
-  /* A job result as systemd names them ("done", "canceled", "dependency"…): [a-z-]{1,32}. */
-  private static boolean isWord(String s) {
-    if (s.isEmpty() || s.length() > 32) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if ((c < 'a' || c > 'z') && c != '-') {
-        return false;
-      }
-    }
-    return true;
   }
 
   @Override

@@ -6,6 +6,7 @@ import java.net.SocketTimeoutException;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
+import net.userrestart.log.Shown;
 
 /**
  * Connects as root, peer to peer, to {@code /run/user/UID/systemd/private}. There is no bus daemon
@@ -15,12 +16,15 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
   /** Pause between attempts while a manager is not reachable (re-executing, starting). */
   private static final Duration RETRY_PAUSE = Duration.ofMillis(20);
 
-  /*
-   * The longest reply or JobRemoved kept: a user manager's replies here take a few kB (the
-   * largest lists the marked units). The socket is the user's: what answers there must not make
-   * root hold more, times the users worked on at once, than its heap has.
+  /**
+   * The most bytes of replies and JobRemoved signals one connection may bring, all together: a
+   * user manager's take a few kB (the largest lists the marked units, about 250 bytes each). The
+   * socket is the user's: what answers there must not make root hold more, times the users worked
+   * on at once (16 on two CPUs), than its 64 MiB heap has. dbus-java's parsed values take up to
+   * about 6 times their bytes on the wire, so one user costs root at most about 2 MiB at a time.
+   * Other signals and replies to no call of ours are skipped unparsed and count for nothing.
    */
-  private static final int MAX_BODY = 1024 * 1024;
+  static final long MAX_HELD = 256 * 1024;
 
   private final SocketGuard guard;
 
@@ -65,13 +69,14 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
     Path socket = checked.socket();
     PeerLink link;
     try {
-      link = PeerLink.connect(socket, deadline.nanos(), "JobRemoved", MAX_BODY);
+      link = PeerLink.connect(socket, deadline.nanos(), "JobRemoved", MAX_HELD);
     } catch (SocketTimeoutException e) {
       throw SystemdException.timeout(
           "connect", "the user manager accepted the connection but did not answer in time");
     } catch (IOException | RuntimeException e) {
       throw SystemdException.failed(
-          "connect", "cannot connect to " + socket + ": " + SystemdException.rootCause(e));
+          "connect",
+          "cannot connect to " + socket + ": " + Shown.of(SystemdException.rootCause(e)));
     }
     try {
       checkPeer(uid, checked.owner(), link);

@@ -8,7 +8,6 @@ import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -17,13 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.function.Consumer;
 import jdk.net.ExtendedSocketOptions;
-import org.freedesktop.dbus.exceptions.DBusException;
-import org.freedesktop.dbus.exceptions.MessageTypeException;
+import net.userrestart.log.Shown;
 import org.freedesktop.dbus.messages.DBusSignal;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MessageFactory;
@@ -39,13 +36,6 @@ import org.freedesktop.dbus.messages.constants.Endian;
  * each user manager twice per run.
  */
 final class PeerLink implements AutoCloseable {
-  /* The header fields of systemd's messages take a few hundred bytes. */
-  private static final int MAX_HEADER_FIELDS = 64 * 1024;
-  /* The D-Bus specification's limit: a longer message is not D-Bus at all. */
-  private static final long MAX_MESSAGE = 128 * 1024 * 1024;
-  /* The message type of a signal, in the fixed header, and the header field naming its member. */
-  private static final byte SIGNAL = 4;
-  private static final byte MEMBER = 3;
   /* "OK" and a 32-digit GUID, or REJECTED and a list of mechanisms: far less than this. */
   private static final int MAX_SASL_LINE = 512;
   /*
@@ -53,32 +43,25 @@ final class PeerLink implements AutoCloseable {
    * call left unread in the peer's buffer is unblocked by the next bytes that arrive.
    */
   private static final long FIRST_CALL_WAIT_NANOS = 25_000_000;
-  /* Room for a re-exec's whole burst of signals, a few hundred bytes each, in one read. */
-  private static final int BUFFER = 16 * 1024;
+  /* Time for taking the bytes of one read, at most a buffer's worth, once the deadline passed. */
+  private static final long LAST_READ = 1_000_000_000;
 
   /* Marshals calls; systemd reads either byte order. */
   private final MessageFactory messages = new MessageFactory(Endian.LITTLE);
   private final SocketChannel channel;
   private final Selector selector;
   private final SelectionKey key;
-  /* The signal kept, by member name; every other signal is dropped before it is parsed. */
-  private final byte[] kept;
-  /* The longest body of a message that is kept: what the peer can make us hold. */
-  private final int maxBody;
-  /* Bytes read and not yet taken, between position and limit. */
-  private ByteBuffer in = ByteBuffer.allocate(BUFFER).flip();
-  /* Bytes of a dropped message still to come: skipped as they are read, never held whole. */
-  private long skip;
+  /* What was read and not yet taken: messages, kept or dropped as they come. */
+  private final Inbox inbox;
   /* Calls sent again by ask() because no reply came: with BEGIN sent along with AUTH, none. */
   private int resent;
 
-  private PeerLink(SocketChannel channel, Selector selector, String keptSignal, int maxBody)
+  private PeerLink(SocketChannel channel, Selector selector, String keptSignal, long budget)
       throws IOException {
     this.channel = channel;
     this.selector = selector;
     this.key = channel.register(selector, SelectionKey.OP_READ);
-    this.kept = keptSignal == null ? null : keptSignal.getBytes(StandardCharsets.US_ASCII);
-    this.maxBody = maxBody;
+    this.inbox = new Inbox(keptSignal, budget);
   }
 
   /** Our effective uid: the owner of /proc/self. */
@@ -90,17 +73,17 @@ final class PeerLink implements AutoCloseable {
    * Connects to {@code socket} and authenticates with SASL EXTERNAL, by {@code untilNanos}. A peer
    * whose listen queue is full fails at once rather than blocking: the caller retries. Signals
    * named {@code keptSignal} are read; all others (all, when it is null) are dropped unparsed,
-   * whatever their size. A reply or kept signal with a body longer than {@code maxBody} ends the
-   * connection.
+   * whatever their size, and so are replies to calls not awaited. Once the replies and kept signals
+   * come to more than {@code budget} bytes, the connection ends.
    */
-  static PeerLink connect(Path socket, long untilNanos, String keptSignal, int maxBody)
+  static PeerLink connect(Path socket, long untilNanos, String keptSignal, long budget)
       throws IOException {
     SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
     Selector selector = null;
     try {
       channel.configureBlocking(false);
       selector = Selector.open();
-      PeerLink link = new PeerLink(channel, selector, keptSignal, maxBody);
+      PeerLink link = new PeerLink(channel, selector, keptSignal, budget);
       if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
         link.await(SelectionKey.OP_CONNECT, untilNanos, "the connection was not accepted");
         channel.finishConnect();
@@ -128,35 +111,19 @@ final class PeerLink implements AutoCloseable {
       hex.append(Integer.toHexString(c));
     }
     write(ascii("\0AUTH EXTERNAL " + hex + "\r\nBEGIN\r\n"), untilNanos);
-    int end;
-    while ((end = lineEnd()) < 0) {
-      if (in.remaining() >= MAX_SASL_LINE) {
-        throw new IOException("authentication failed: an overlong answer to AUTH");
-      }
-      if (!fill()) {
+    String answer;
+    while ((answer = inbox.line(MAX_SASL_LINE)) == null) {
+      if (!inbox.fill(channel)) {
         await(SelectionKey.OP_READ, untilNanos, "no answer to AUTH");
       }
     }
-    String answer =
-        new String(in.array(), in.position(), end - in.position(), StandardCharsets.US_ASCII);
-    in.position(end + 2);
     if (!answer.startsWith("OK ")) {
-      throw new IOException("authentication failed: " + UnitName.printable(answer, Calls.MAX_TEXT));
+      throw new IOException("authentication failed: " + Shown.of(answer));
     }
   }
 
   private static ByteBuffer ascii(String s) {
     return ByteBuffer.wrap(s.getBytes(StandardCharsets.US_ASCII));
-  }
-
-  /* Where the first line read ends (its CR), or -1. */
-  private int lineEnd() {
-    for (int i = in.position(); i + 1 < in.limit(); i++) {
-      if (in.get(i) == '\r' && in.get(i + 1) == '\n') {
-        return i;
-      }
-    }
-    return -1;
   }
 
   /** Who the kernel says is at the other end. */
@@ -201,12 +168,12 @@ final class PeerLink implements AutoCloseable {
   /**
    * Reads up to the reply (a return or an error) to a call whose serial is among {@code ours}, and
    * returns it, or null when none came by {@code untilNanos}. Kept signals read on the way go to
-   * {@code signals}, when it is not null.
+   * {@code signals}, when it is not null; replies to other serials are dropped unparsed.
    */
   Message reply(Collection<Long> ours, long untilNanos, Consumer<DBusSignal> signals)
       throws IOException {
     boolean wanted = signals != null;
-    for (Message m = next(untilNanos, wanted); m != null; m = next(untilNanos, wanted)) {
+    for (Message m = next(untilNanos, ours, wanted); m != null; m = next(untilNanos, ours, wanted)) {
       if (m instanceof DBusSignal signal) {
         if (wanted) {
           signals.accept(signal);
@@ -256,23 +223,32 @@ final class PeerLink implements AutoCloseable {
   }
 
   /**
-   * The next message, or null when none came by {@code untilNanos}. Throws {@link EOFException}
-   * when the peer closed the connection. Signals other than the kept one are dropped unparsed. A
-   * message dbus-java cannot make sense of is skipped, as its own connections do; one too large to
-   * be systemd's ends the connection.
+   * The next kept signal, or null when none came by {@code untilNanos}. Throws {@link
+   * EOFException} when the peer closed the connection. Replies (no call is awaited here) and
+   * signals other than the kept one are dropped unparsed. A message dbus-java cannot make sense of
+   * is skipped, as its own connections do; one too large to be systemd's ends the connection.
    */
   Message next(long untilNanos) throws IOException {
-    return next(untilNanos, true);
+    return next(untilNanos, List.of(), true);
   }
 
-  /* As above; with {@code signals} false, every signal is dropped without a look at its header. */
-  private Message next(long untilNanos, boolean signals) throws IOException {
+  /*
+   * The next message that is a reply to one of {@code ours} or, with {@code signals}, a kept
+   * signal. The deadline is looked at on every turn, not only when a read finds nothing: a peer
+   * that never pauses is cut at the deadline all the same.
+   */
+  private Message next(long untilNanos, Collection<Long> ours, boolean signals)
+      throws IOException {
     while (true) {
-      Message m = take(signals);
+      Message m = inbox.take(ours, signals, untilNanos);
       if (m != null) {
         return m;
       }
-      if (!fill()) {
+      if (untilNanos - System.nanoTime() <= 0) {
+        // What had arrived by the deadline still counts: one read more, its bytes taken, no more.
+        return inbox.fill(channel) ? inbox.take(ours, signals, System.nanoTime() + LAST_READ) : null;
+      }
+      if (!inbox.fill(channel)) {
         try {
           await(SelectionKey.OP_READ, untilNanos, "no reply");
         } catch (SocketTimeoutException e) {
@@ -280,136 +256,6 @@ final class PeerLink implements AutoCloseable {
         }
       }
     }
-  }
-
-  /* Reads what the socket has; false when it had nothing. Throws EOFException at its end. */
-  private boolean fill() throws IOException {
-    in.compact();
-    int n;
-    try {
-      n = channel.read(in);
-    } finally {
-      in.flip();
-    }
-    if (n < 0) {
-      throw new EOFException("the peer closed the connection");
-    }
-    return n > 0;
-  }
-
-  /*
-   * Takes the messages read so far until one is for the caller; null when more must be read. A
-   * message kept and larger than the buffer gets a buffer of its own size; a dropped one is
-   * skipped as it comes.
-   */
-  private Message take(boolean signals) throws IOException {
-    while (true) {
-      int skipped = (int) Math.min(skip, in.remaining());
-      in.position(in.position() + skipped);
-      skip -= skipped;
-      if (skip > 0 || in.remaining() < 16) {
-        return null;
-      }
-      int at = in.position();
-      byte order = in.get(at);
-      if (order != 'l' && order != 'B') {
-        throw new IOException("not a D-Bus message (endianness byte " + (order & 0xff) + ")");
-      }
-      in.order(order == 'l' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
-      long bodyLength = in.getInt(at + 4) & 0xffffffffL;
-      long fieldsLength = in.getInt(at + 12) & 0xffffffffL;
-      if (fieldsLength > MAX_HEADER_FIELDS || bodyLength > MAX_MESSAGE) {
-        throw new IOException(
-            "message too large (" + fieldsLength + " bytes of header, " + bodyLength + " of body)");
-      }
-      int fields = (int) ((fieldsLength + 7) & ~7L);
-      long length = 16 + fields + bodyLength;
-      byte type = in.get(at + 1);
-      if (type == SIGNAL) {
-        if (signals && in.remaining() < 16 + fieldsLength) {
-          in = room(16 + fields);
-          return null; // the member name is yet to come
-        }
-        if (!(signals && kept(at, 16 + (int) fieldsLength))) {
-          skip = length;
-          continue;
-        }
-      }
-      if (bodyLength > maxBody) {
-        throw new IOException(
-            "message too large ("
-                + bodyLength
-                + " bytes of body, more than any systemd sends here)");
-      }
-      if (in.remaining() < length) {
-        in = room((int) length);
-        return null;
-      }
-      in.position(at + (int) length);
-      // dbus-java's layout: the fixed header; the fields' length, 4 unused bytes, the fields
-      // padded to 8; the body.
-      byte[] bytes = in.array();
-      byte[] fixed = Arrays.copyOfRange(bytes, at, at + 12);
-      byte[] header = new byte[8 + fields];
-      System.arraycopy(bytes, at + 12, header, 0, 4);
-      System.arraycopy(bytes, at + 16, header, 8, fields);
-      byte[] body = Arrays.copyOfRange(bytes, at + 16 + fields, at + (int) length);
-      try {
-        return MessageFactory.createMessage(type, fixed, header, body, null);
-      } catch (DBusException | MessageTypeException | RuntimeException e) {
-        // Skipped, as dbus-java's own connections do.
-      }
-    }
-  }
-
-  /* The read buffer, or a larger one holding the same bytes, with room for a message of length. */
-  private ByteBuffer room(int length) {
-    return length <= in.capacity() ? in : ByteBuffer.allocate(length).put(in).flip();
-  }
-
-  /*
-   * Whether the signal at {@code at} is the kept one, read from its header fields (an array of
-   * code, signature, value; each 8-aligned from the message's start) without parsing the message.
-   * Fields this does not know make it say yes: dbus-java then decides.
-   */
-  private boolean kept(int at, int end) {
-    if (kept == null) {
-      return false;
-    }
-    int i = 16;
-    while (i < end) {
-      if (i + 4 > end || in.get(at + i + 1) != 1 || in.get(at + i + 3) != 0) {
-        return true;
-      }
-      int code = in.get(at + i);
-      byte sig = in.get(at + i + 2);
-      int v = i + 4;
-      switch (sig) {
-        case 's', 'o' -> {
-          v = (v + 3) & ~3;
-          if (v + 4 > end) {
-            return true;
-          }
-          int n = in.getInt(at + v);
-          if (n < 0 || v + 4 + n + 1 > end) {
-            return true;
-          }
-          if (code == MEMBER) {
-            return n == kept.length
-                && Arrays.equals(in.array(), at + v + 4, at + v + 4 + n, kept, 0, kept.length);
-          }
-          i = v + 4 + n + 1;
-        }
-        case 'g' -> i = v + 1 + (in.get(at + v) & 0xff) + 1;
-        case 'u', 'i', 'h' -> i = ((v + 3) & ~3) + 4;
-        case 'y' -> i = v + 1;
-        default -> {
-          return true;
-        }
-      }
-      i = (i + 7) & ~7;
-    }
-    return false; // a signal without a member: malformed, and not the kept one.
   }
 
   /**

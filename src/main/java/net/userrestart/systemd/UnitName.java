@@ -2,6 +2,7 @@
 package net.userrestart.systemd;
 
 import java.util.Set;
+import net.userrestart.log.Shown;
 
 /** Validates unit names the way systemd does, before any of them can reach D-Bus. */
 public final class UnitName {
@@ -76,28 +77,15 @@ public final class UnitName {
   }
 
   private static String printable(char c) {
-    return isControl(c) ? escape(c) : "'" + c + "'";
+    return Shown.isControl(c) ? Shown.escaped(String.valueOf(c), 1) : "'" + c + "'";
   }
 
   /**
    * {@code s} with control characters shown as escapes and cut to {@code max} characters: for
-   * names from a command line or store, and for text a peer sent, so that a line of root's output
-   * stays one line and terminal escapes stay inert.
+   * names from a command line or store, so that a line of root's output stays one line and
+   * terminal escapes stay inert. Text from a peer goes through {@link Shown#of} instead.
    */
   public static String printable(String s, int max) {
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < s.length() && i < max; i++) {
-      char c = s.charAt(i);
-      b.append(isControl(c) ? escape(c) : String.valueOf(c));
-    }
-    return s.length() > max ? b.append("…").toString() : b.toString();
-  }
-
-  private static boolean isControl(char c) {
-    return c < 0x20 || c == 0x7f;
-  }
-
-  private static String escape(char c) {
-    return "\\x" + Character.forDigit(c >> 4, 16) + Character.forDigit(c & 0xf, 16);
+    return Shown.escaped(s, max);
   }
 }

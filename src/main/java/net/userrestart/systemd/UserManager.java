@@ -42,7 +42,8 @@ public interface UserManager extends AutoCloseable {
   /**
    * Enqueues {@code requests} and, when {@code marked}, the jobs of the units marked with systemd's
    * own Markers= ({@link Batch#marked()} is empty when this systemd has no EnqueueMarkedJobs). A
-   * request systemd refuses does not stop the others.
+   * request systemd refuses does not stop the others. Job paths are systemd's own form, and there
+   * are at most 1024 Markers= jobs: anything else a manager answers stops the batch as a failure.
    */
   Batch enqueue(List<JobRequest> requests, boolean marked);
 

@@ -451,6 +451,30 @@ class MainTest {
     assertTrue(out.contains("timed-out at wait-jobs"), out);
   }
 
+  /* Issue 15: an Error in one user's worker (a hostile manager exhausting the heap, a parser
+   * overflowing its stack) fails that user only; the report is printed and the exit is 1, not 70. */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void anErrorInOneWorkerFailsThatUserOnly(boolean early) throws Exception {
+    host.active.put(1000, "dev");
+    host.active.put(1001, "ops");
+    host.active.put(1002, "guest");
+    for (int uid : List.of(1000, 1001, 1002)) {
+      connector.user(uid).states.put("app.service", "active");
+    }
+    connector.user(1001).connectCrash = new OutOfMemoryError("Java heap space");
+    connector.user(1002).connectCrash = new StackOverflowError();
+    touch("restart/app.service");
+    assertEquals(1, run(early, "--all-users"));
+    assertTrue(out.contains("user dev (1000): daemon-reexec done"), out);
+    assertTrue(out.contains("user ops (1001): failed at run: internal error: java.lang.OutOfMemoryError"), out);
+    assertTrue(out.contains("user guest (1002): failed at run: internal error: java.lang.StackOverflowError"), out);
+    assertTrue(out.contains("3 user managers, 1 ok, 2 failed."), out);
+    assertFalse(err.contains("internal error: java.lang.IllegalStateException"), err);
+    assertEquals(List.of("user/1001/restart/app.service", "user/1002/restart/app.service"), marks());
+    assertTrue(connector.user(1000).calls().contains("try-restart app.service"));
+  }
+
   @Test
   void dryRunConsumesNothing() throws Exception {
     twoUsersOneFailing();

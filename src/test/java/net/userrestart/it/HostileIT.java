@@ -2,9 +2,15 @@
 package net.userrestart.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -30,13 +36,15 @@ class HostileIT {
   static SandboxUser victim;
   static SandboxUser other;
   static SandboxUser bystander;
+  static SandboxUser fourth;
 
   @BeforeAll
   static void boot() throws Exception {
-    box = ToolSandbox.boot(SandboxSpec.of(3).withUserUnit(UNIT, Trial.sleeper("demo")));
+    box = ToolSandbox.boot(SandboxSpec.of(4).withUserUnit(UNIT, Trial.sleeper("demo")));
     victim = box.users().get(0);
     other = box.users().get(1);
     bystander = box.users().get(2);
+    fourth = box.users().get(3);
   }
 
   @AfterAll
@@ -174,6 +182,125 @@ class HostileIT {
       box.root("kill", pid);
       asVictim("cd " + dir(victim) + " && for i in $(seq 50); do kill -0 " + pid + " 2>/dev/null || break; sleep 0.1; done; rm -f private && mv private.real private");
     }
+  }
+
+  /** Starts user {@code u}'s own D-Bus server on their manager's socket; its PID. */
+  private static String serveOwnManager(SandboxUser u, String mode) {
+    ExecResult started =
+        box.sandbox.execAsUser(
+            u,
+            ToolSandbox.RUN,
+            "sh",
+            "-c",
+            "cd " + dir(u) + " && mv private private.real && "
+                + "{ setsid python3 /tmp/hostile-manager.py " + mode + " </dev/null >/dev/null 2>&1 & echo $!; } && "
+                + "for i in $(seq 50); do [ -S private ] && break; sleep 0.1; done && [ -S private ]");
+    assertEquals(0, started.exitCode(), started::toString);
+    return started.stdout().strip();
+  }
+
+  private static void stopOwnManager(SandboxUser u, String pid) {
+    box.root("kill", pid);
+    ExecResult r =
+        box.sandbox.execAsUser(
+            u,
+            ToolSandbox.RUN,
+            "sh",
+            "-c",
+            "cd " + dir(u) + " && for i in $(seq 50); do kill -0 " + pid + " 2>/dev/null || break; sleep 0.1; done; "
+                + "rm -f private && mv private.real private");
+    assertEquals(0, r.exitCode(), r::toString);
+  }
+
+  private static String resource(String name) throws IOException {
+    try (InputStream in = HostileIT.class.getResourceAsStream(name)) {
+      assertNotNull(in, name);
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /**
+   * Issue 15: users who serve their own D-Bus server on their manager's socket, one amplifying
+   * (long texts full of controls, the most marked jobs, none ending), one flooding (JobRemoved
+   * signals with 48 KiB paths, a reply of 43,000 job paths), one busy (replies to serials never
+   * used, without pause). In the same run the other user's real manager is re-executed and its
+   * marked unit restarted; what root prints about each hostile user stays small and clean, their
+   * marks stay pending, and the run ends.
+   */
+  @Test
+  void usersServingTheirOwnManagerFailAloneBoundedAndClean() throws IOException {
+    box.sandbox.writeFile("/tmp/hostile-manager.py", resource("hostile-manager.py"));
+    Map<SandboxUser, String> modes = new LinkedHashMap<>();
+    modes.put(victim, "amplify");
+    modes.put(other, "flood");
+    modes.put(fourth, "busy");
+    Map<SandboxUser, String> units = new LinkedHashMap<>();
+    modes.keySet().forEach(u -> units.put(u, box.identity(u, UNIT)));
+    String bystanderUnit = box.identity(bystander, UNIT);
+    ToolSandbox.Generation bystanderManager = box.managerGeneration(bystander);
+    Map<SandboxUser, String> servers = new LinkedHashMap<>();
+    ExecResult run;
+    try {
+      modes.forEach((u, mode) -> servers.put(u, serveOwnManager(u, mode)));
+      box.toolOk("mark", UNIT);
+      run = box.tool("--all-users", "--timeout", "5");
+    } finally {
+      servers.forEach(HostileIT::stopOwnManager);
+    }
+    String summary = "exit " + run.exitCode() + ", " + run.stdout().length() + " + " + run.stderr().length() + " characters";
+    assertEquals(1, run.exitCode(), summary + "\n" + head(run.stderr()));
+    assertClean(run.stdout());
+    assertClean(run.stderr());
+    for (SandboxUser u : modes.keySet()) {
+      String block = reportOf(u, run.stdout());
+      assertTrue(block.startsWith(label(u) + ": "), modes.get(u) + ": " + head(block));
+      assertFalse(block.startsWith(label(u) + ": daemon-reexec done"), head(block));
+      long bytes = block.getBytes(StandardCharsets.UTF_8).length;
+      assertTrue(bytes <= 64 * 1024, modes.get(u) + ": " + bytes + " bytes of report");
+      assertTrue(
+          box.root("test", "-e", "/run/systemd-user-restart/user/" + u.uid() + "/restart/" + UNIT).ok(),
+          modes.get(u) + ": the hostile user's mark must stay pending");
+      assertEquals(units.get(u), box.identity(u, UNIT), "the hostile user's real manager was reached");
+    }
+    assertTrue(run.stdout().length() < 4 * 64 * 1024, summary);
+    assertTrue(run.stderr().length() < 64 * 1024, summary);
+    assertTrue(reportOf(bystander, run.stdout()).startsWith(label(bystander) + ": daemon-reexec done"), head(run.stdout()));
+    assertNotEquals(bystanderUnit, box.identity(bystander, UNIT), "the other user must still be served");
+    assertEquals(bystanderManager.reexecuted(), box.managerGeneration(bystander));
+  }
+
+  /** The lines of the human report about user {@code u}: its line and its units' lines. */
+  private static String reportOf(SandboxUser u, String stdout) {
+    StringBuilder b = new StringBuilder();
+    boolean in = false;
+    for (String line : stdout.lines().toList()) {
+      if (!line.startsWith("  ")) {
+        in = line.startsWith(label(u) + ":");
+      }
+      if (in) {
+        b.append(line).append('\n');
+      }
+    }
+    return b.toString();
+  }
+
+  private static void assertClean(String text) {
+    for (String line : text.lines().toList()) {
+      for (char c : line.toCharArray()) {
+        assertFalse(
+            c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029',
+            "control character " + (int) c + " in: " + head(line));
+      }
+    }
+  }
+
+  /** How the report names a user. */
+  private static String label(SandboxUser u) {
+    return "user " + u.name() + " (" + u.uid() + ")";
+  }
+
+  private static String head(String text) {
+    return text.substring(0, Math.min(text.length(), 2000));
   }
 
   @Test

@@ -14,10 +14,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import net.userrestart.restart.ManagerAction;
 import net.userrestart.restart.Outcome;
+import net.userrestart.restart.UnitResult;
 import org.junit.jupiter.api.Test;
 
 class HumanReportTest {
@@ -124,5 +127,56 @@ class HumanReportTest {
   void quietWithoutFailuresPrintsNothing() {
     assertEquals("", write(QUIET, List.of(RESTARTED, SKIPPED, PLANNED), false));
     assertEquals("", write(QUIET, List.of(), false));
+  }
+
+  /* Issue 15: what a user manager chose never sets the width of the report nor its length. */
+  @Test
+  void aUsersShareIsBoundedAndSaysHowManyUnitsAreNotShown() {
+    List<UnitResult> units = new ArrayList<>();
+    for (int i = 0; i < 5000; i++) {
+      units.add(new UnitResult("/org/freedesktop/systemd1/job/" + i, "marked", "unfinished", ""));
+    }
+    Outcome o = new Outcome.TimedOut(ReportFixtures.user(1007, "evil"), "wait-jobs", "jobs did not finish", units, Duration.ZERO);
+    for (Report report : List.of(HUMAN, Report.of(true, false))) {
+      String text = write(report, List.of(o), false);
+      assertTrue(text.getBytes(StandardCharsets.UTF_8).length <= Report.MAX_USER_BYTES + 100, text.length() + " characters");
+    }
+    List<String> lines = lines(write(HUMAN, List.of(o), false));
+    assertTrue(lines.get(lines.size() - 2).matches("  \\(\\d+ more units not shown\\)"), lines.get(lines.size() - 2));
+    assertTrue(write(Report.of(true, false), List.of(o), false).contains("\"unitsNotShown\":"));
+  }
+
+  @Test
+  void theUnitColumnIsNeverPaddedPastFortyCharacters() {
+    String longName = "a".repeat(240) + ".service";
+    Outcome o =
+        new Outcome.Failed(
+            ReportFixtures.user(1008, "wide"),
+            "restart",
+            "x",
+            List.of(
+                new UnitResult(longName, "marked", "failed", ""),
+                new UnitResult("b.service", "try-restart", "done", "")),
+            Duration.ZERO);
+    List<String> lines = lines(write(HUMAN, List.of(o), false));
+    assertEquals("  " + "b.service" + " ".repeat(40 - 9) + "  try-restart            done", lines.get(2));
+    assertEquals("  " + longName + "  marked                 failed", lines.get(1));
+  }
+
+  @Test
+  void textFromOutsideIsEscapedAndCut() {
+    String evil = "\u001b[2J\r\n<0>forged\u009b" + "x".repeat(1000);
+    Outcome o =
+        new Outcome.Failed(
+            ReportFixtures.user(1009, "e\u001bvil"),
+            "restart",
+            evil,
+            List.of(new UnitResult("a.service", "try-restart", "error", evil)),
+            Duration.ZERO);
+    List<String> lines = lines(write(HUMAN, List.of(o), false));
+    assertEquals(3, lines.size(), String.join("\n", lines));
+    assertTrue(lines.get(0).startsWith("user e\\x1bvil (1009): failed at restart: \\x1b[2J\\x0d\\x0a<0>forged\\x9bxxx"), lines.get(0));
+    assertTrue(lines.get(0).endsWith("…(+" + (evil.length() - 256) + ")"), lines.get(0));
+    assertTrue(lines.get(1).endsWith("…(+" + (evil.length() - 256) + "))"), lines.get(1));
   }
 }

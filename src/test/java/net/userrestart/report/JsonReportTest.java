@@ -113,12 +113,15 @@ class JsonReportTest {
       assertFalse(c < 0x20, "raw control character " + (int) c + " in " + line);
     }
     assertFalse(text.contains("\u007f"), text);
+    assertFalse(text.contains("\u2028"), text);
+    // Text from outside is shown escaped, in JSON as in the human report: no reader of the JSON
+    // can be handed a control character either.
     Map<String, Object> user = users(text).get(0);
-    assertEquals(name, user.get("user"));
-    assertEquals(message, user.get("error"));
+    assertEquals("a\"b\\c\\x0ad\\x0de\\x09f\\x00g\\x01h\\x1fi\\x7fj/k\u00e9\\u2028", user.get("user"));
+    assertEquals("quote \" and \\x2d and \\x08\\x0c", user.get("error"));
     Map<String, Object> unit = object(array(user.get("units")).get(0));
     assertEquals("x\\x2dy.service", unit.get("unit"));
-    assertEquals("line1\nline2", unit.get("error"));
+    assertEquals("line1\\x0aline2", unit.get("error"));
   }
 
   @Test

@@ -181,4 +181,44 @@ class RestarterTest {
     assertTrue(f.message().contains("bug in the worker"), f.message());
     assertInstanceOf(Outcome.Restarted.class, outcomes.get(1));
   }
+
+  @Test
+  void anOutOfMemoryErrorOrAStackOverflowInAWorkerFailsThatUserOnly() {
+    connector.user(1).connectCrash = new OutOfMemoryError("Java heap space");
+    connector.user(2).connectCrash = new StackOverflowError();
+    connector.user(3).states.put("app.service", "active");
+    List<Outcome> finished = new ArrayList<>();
+    List<Outcome> outcomes = run(plan(users(1, 2, 3), List.of(), 3, Duration.ofSeconds(5)), finished);
+    Outcome.Failed oom = assertInstanceOf(Outcome.Failed.class, outcomes.get(0));
+    assertEquals("run", oom.step());
+    assertTrue(oom.message().contains("OutOfMemoryError: Java heap space"), oom.message());
+    Outcome.Failed overflow = assertInstanceOf(Outcome.Failed.class, outcomes.get(1));
+    assertTrue(overflow.message().contains("StackOverflowError"), overflow.message());
+    assertInstanceOf(Outcome.Restarted.class, outcomes.get(2));
+    assertEquals(3, finished.size(), "every outcome was reported as it came");
+  }
+
+  @Test
+  void anErrorInTheFinishedCallbackLeavesTheOtherUsersToFinish() {
+    for (int uid = 1; uid <= 3; uid++) {
+      connector.user(uid).states.put("app.service", "active");
+    }
+    List<Integer> seen = Collections.synchronizedList(new ArrayList<>());
+    List<Outcome> outcomes =
+        new Restarter(new UserWorker(connector, Log.silent()))
+            .run(
+                plan(users(1, 2, 3), List.of(), 1, Duration.ofSeconds(5)),
+                o -> {
+                  seen.add(o.user().uid());
+                  if (o.user().uid() == 1) {
+                    throw new OutOfMemoryError("in the callback");
+                  }
+                  if (o.user().uid() == 2) {
+                    throw new IllegalStateException("in the callback");
+                  }
+                });
+    assertEquals(List.of(1, 2, 3), uids(outcomes));
+    outcomes.forEach(o -> assertInstanceOf(Outcome.Restarted.class, o, o.toString()));
+    assertEquals(List.of(1, 2, 3), seen);
+  }
 }

@@ -2,6 +2,7 @@
 package net.userrestart.systemd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,12 +47,57 @@ class CallsTest {
   @Test
   void aJobPathOrAFailureThatSaysWhatCameInstead() throws SystemdException {
     String job = "/org/freedesktop/systemd1/job/7";
-    assertEquals(job, Calls.path("try-restart", new DBusPath(job)));
+    assertEquals(job, Calls.jobPath("try-restart", new DBusPath(job)));
     SystemdException e =
         assertThrows(
-            SystemdException.class, () -> Calls.path("try-restart", new Object[] {"x", 1}));
+            SystemdException.class, () -> Calls.jobPath("try-restart", new Object[] {"x", 1}));
     assertEquals(SystemdException.Kind.FAILED, e.kind());
-    assertTrue(e.getMessage().contains("[x, 1]"), e.getMessage());
+    assertTrue(e.getMessage().contains("an array of 2"), e.getMessage());
+    e = assertThrows(
+        SystemdException.class,
+        () -> Calls.jobPath("try-restart", new DBusPath("/org/freedesktop/systemd1/job/1\u001b[2J")));
+    assertTrue(e.getMessage().startsWith("protocol error: not a job path"), e.getMessage());
+  }
+
+  @Test
+  void jobPathsAreSystemdsAndNothingElse() {
+    for (String good : List.of("/org/freedesktop/systemd1/job/1", "/org/freedesktop/systemd1/job/4294967295")) {
+      assertTrue(Calls.isJobPath(good), good);
+    }
+    for (String bad :
+        List.of(
+            "/org/freedesktop/systemd1/job/",
+            "/org/freedesktop/systemd1/job/a",
+            "/org/freedesktop/systemd1/job/12345678901",
+            "/org/freedesktop/systemd1/job/1/2",
+            "/org/freedesktop/systemd1/job/-1",
+            "/org/freedesktop/systemd1/unit/app_2eservice",
+            "/org/freedesktop/systemd1/job/1\n",
+            "/x/org/freedesktop/systemd1/job/1",
+            "")) {
+      assertFalse(Calls.isJobPath(bad), bad);
+    }
+  }
+
+  @Test
+  void aWordIsLowerCaseLettersAndDashes() {
+    assertTrue(Calls.isWord("done"));
+    assertTrue(Calls.isWord("not-found"));
+    assertFalse(Calls.isWord(""));
+    assertFalse(Calls.isWord("Done"));
+    assertFalse(Calls.isWord("a".repeat(33)));
+    assertFalse(Calls.isWord("active\n"));
+  }
+
+  @Test
+  void statesThatAreNoWordsLeaveTheirRowOut() {
+    assertEquals(
+        List.of(new UnitStatus("app.service", "loaded", "active")),
+        Calls.units(
+            List.of(
+                row("app.service", "loaded", "active"),
+                row("evil.service", "loaded", "active\u001b[31m"),
+                row("big.service", "x".repeat(40), "active"))));
   }
 
   @Test

@@ -88,6 +88,8 @@ public final class FakeConnector implements UserManagerConnector {
     public volatile Duration connectDelay = Duration.ZERO;
     /** Thrown by connect instead of returning, to simulate a bug. */
     public volatile RuntimeException connectBug;
+    /** Thrown by connect instead of returning: the heap exhausted, the stack overflowed. */
+    public volatile Error connectCrash;
     public volatile SystemdException reexecuteError;
     public volatile SystemdException reloadError;
     public volatile SystemdException listError;
@@ -150,6 +152,9 @@ public final class FakeConnector implements UserManagerConnector {
       }
       if (connectBug != null) {
         throw connectBug;
+      }
+      if (connectCrash != null) {
+        throw connectCrash;
       }
       if (connectError != null) {
         throw connectError;
