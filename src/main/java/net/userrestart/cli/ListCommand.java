@@ -112,7 +112,7 @@ final class ListCommand implements Callable<Integer> {
 
   private static List<String> wouldRestart(Outcome o) {
     return o.units().stream()
-        .filter(u -> u.result().startsWith("would-"))
+        .filter(u -> u.result().word().startsWith("would-"))
         .map(UnitResult::unit)
         .distinct()
         .toList();

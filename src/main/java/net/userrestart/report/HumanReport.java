@@ -57,9 +57,9 @@ final class HumanReport implements Report {
             "  "
                 + pad(u.unit(), width)
                 + "  "
-                + pad(u.action(), 21)
+                + pad(u.action().word(), 21)
                 + "  "
-                + u.result()
+                + u.result().word()
                 + (u.detail().isEmpty() ? "" : " (" + u.detail() + ")"));
       }
     }

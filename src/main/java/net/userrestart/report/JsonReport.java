@@ -28,8 +28,8 @@ final class JsonReport implements Report {
       for (UnitResult r : o.units()) {
         Map<String, Object> unit = new LinkedHashMap<>();
         unit.put("unit", r.unit());
-        unit.put("action", r.action());
-        unit.put("result", r.result());
+        unit.put("action", r.action().word());
+        unit.put("result", r.result().word());
         if (!r.detail().isEmpty()) {
           unit.put("error", r.detail());
         }

@@ -77,7 +77,7 @@ public final class Restarter {
             Outcome o =
                 new Outcome.TimedOut(
                     users.get(e.getKey()),
-                    "run",
+                    Step.RUN,
                     "gave up waiting for this user",
                     List.of(),
                     Duration.ofNanos(now - e.getValue().started()));
@@ -94,7 +94,8 @@ public final class Restarter {
       outcomes.add(
           done[i] != null
               ? done[i]
-              : new Outcome.Failed(users.get(i), "run", "interrupted", List.of(), Duration.ZERO));
+              : new Outcome.Failed(
+                  users.get(i), Step.RUN, "interrupted", List.of(), Duration.ZERO));
     }
     return outcomes;
   }
@@ -138,6 +139,6 @@ public final class Restarter {
   }
 
   private static Outcome internal(UserTarget user, Throwable e) {
-    return new Outcome.Failed(user, "run", "internal error: " + e, List.of(), Duration.ZERO);
+    return new Outcome.Failed(user, Step.RUN, "internal error: " + e, List.of(), Duration.ZERO);
   }
 }

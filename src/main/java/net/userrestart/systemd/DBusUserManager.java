@@ -245,7 +245,7 @@ final class DBusUserManager implements UserManager {
   }
 
   private static Enqueued answer(JobRequest r, Message reply) {
-    String step = r.action();
+    String step = r.action().word();
     try {
       return new Enqueued.Job(r, Calls.path(step, Calls.value(step, member(r), reply)));
     } catch (SystemdException e) {
@@ -254,7 +254,7 @@ final class DBusUserManager implements UserManager {
   }
 
   private static String member(JobRequest r) {
-    return r.reload() ? "ReloadOrTryRestartUnit" : "TryRestartUnit";
+    return r.action() == JobAction.RELOAD_OR_TRY_RESTART ? "ReloadOrTryRestartUnit" : "TryRestartUnit";
   }
 
   @Override
