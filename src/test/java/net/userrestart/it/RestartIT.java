@@ -181,11 +181,11 @@ class RestartIT {
   }
 
   /**
-   * What the rpm file triggers run begins before picocli has parsed it (EarlyRestart): the same
-   * work, once per manager, on the real managers, run after run.
+   * What the rpm file triggers run takes Main's fast path, past picocli; {@code -a} goes through
+   * picocli: the same work, once per manager, on the real managers, run after run.
    */
   @Test
-  void e_theTriggersCommandLineDoesTheSameWorkBegunEarly() {
+  void e_theTriggersCommandLineDoesTheSameWorkOnTheFastPath() {
     for (int i = 0; i < 5; i++) {
       Map<SandboxUser, String> marked = identities(MARKED);
       Map<SandboxUser, String> kept = identities(KEPT);
