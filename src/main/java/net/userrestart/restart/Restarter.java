@@ -74,13 +74,7 @@ public final class Restarter {
           if (now - e.getValue().started() >= limit) {
             e.getValue().thread().interrupt();
             it.remove();
-            Outcome o =
-                new Outcome.TimedOut(
-                    users.get(e.getKey()),
-                    Step.RUN,
-                    "gave up waiting for this user",
-                    List.of(),
-                    Duration.ofNanos(now - e.getValue().started()));
+            Outcome o = givenUp(users.get(e.getKey()), now - e.getValue().started());
             done[e.getKey()] = o;
             finished.accept(o);
           }
@@ -91,11 +85,7 @@ public final class Restarter {
       running.values().forEach(r -> r.thread().interrupt());
     }
     for (int i = 0; i < done.length; i++) {
-      outcomes.add(
-          done[i] != null
-              ? done[i]
-              : new Outcome.Failed(
-                  users.get(i), Step.RUN, "interrupted", List.of(), Duration.ZERO));
+      outcomes.add(done[i] != null ? done[i] : interrupted(users.get(i)));
     }
     return outcomes;
   }
@@ -136,6 +126,15 @@ public final class Restarter {
       next = Math.min(next, r.started() + limit - now);
     }
     return Math.max(1, next);
+  }
+
+  private static Outcome givenUp(UserTarget user, long nanos) {
+    return new Outcome.TimedOut(
+        user, Step.RUN, "gave up waiting for this user", List.of(), Duration.ofNanos(nanos));
+  }
+
+  private static Outcome interrupted(UserTarget user) {
+    return new Outcome.Failed(user, Step.RUN, "interrupted", List.of(), Duration.ZERO);
   }
 
   private static Outcome internal(UserTarget user, Throwable e) {

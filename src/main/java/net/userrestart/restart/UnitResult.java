@@ -26,7 +26,7 @@ public record UnitResult(String unit, JobAction action, Result result, String de
   }
 
   /** The job a mark asks for. */
-  public static JobAction actionFor(Mark.Kind kind) {
+  static JobAction actionFor(Mark.Kind kind) {
     return switch (kind) {
       case RESTART -> JobAction.TRY_RESTART;
       case RELOAD -> JobAction.RELOAD_OR_TRY_RESTART;

@@ -11,13 +11,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import net.userrestart.log.Log;
-import net.userrestart.marks.Mark.Kind;
 import net.userrestart.marks.Mark;
+import net.userrestart.marks.Mark.Kind;
 import net.userrestart.restart.Result.JobEnd;
 import net.userrestart.restart.Result.NoJob;
 import net.userrestart.systemd.JobAction;
-import net.userrestart.testutil.FakeConnector.FakeUser;
 import net.userrestart.testutil.FakeConnector;
+import net.userrestart.testutil.FakeConnector.FakeUser;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -243,8 +243,32 @@ class UserWorkerTest {
     fake.states.put("app.service", "active");
     fake.reconnectError = FakeConnector.timeout("connect", "no answer from the user manager");
     Outcome o = run(ManagerAction.REEXECUTE, restart("app.service"));
-    assertInstanceOf(Outcome.TimedOut.class, o);
+    Outcome.TimedOut t = assertInstanceOf(Outcome.TimedOut.class, o);
+    assertEquals(Step.RECONNECT, t.step());
     assertTrue(fake.calls().stream().noneMatch(c -> c.startsWith("try-restart")));
+  }
+
+  @Test
+  void aJobResultWordThisToolDoesNotKnowIsShownAsItIsAndFailsTheUser() {
+    fake.states.put("app.service", "active");
+    fake.jobResults.put("app.service", "frobnicated");
+    Mark app = restart("app.service");
+    Outcome.Failed f = assertInstanceOf(Outcome.Failed.class, run(ManagerAction.NONE, app));
+    assertEquals(
+        List.of(new UnitResult("app.service", JobAction.TRY_RESTART, new Result.OtherJobEnd("frobnicated"), "")),
+        f.units());
+    assertEquals("app.service: frobnicated", f.message());
+    assertEquals(Set.of(app), f.settled(Set.of(app)), "the job ended: a retry would not help");
+  }
+
+  @Test
+  void systemdsJobResultWordsAreParsedWhereTheyEnter() {
+    assertEquals(JobEnd.DONE, Result.ofJob("done"));
+    assertEquals(JobEnd.DEPENDENCY, Result.ofJob("dependency"));
+    assertTrue(Result.ofJob("skipped").ok());
+    assertEquals(new Result.OtherJobEnd("would-restart"), Result.ofJob("would-restart"), "only systemd's words");
+    assertEquals("would-restart", Result.ofJob("would-restart").word());
+    assertTrue(!Result.ofJob("would-restart").ok() && Result.ofJob("would-restart").settled());
   }
 
   @Test
