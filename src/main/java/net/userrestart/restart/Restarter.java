@@ -54,7 +54,8 @@ public final class Restarter {
         while (running.size() < jobs && !queue.isEmpty()) {
           int index = queue.poll();
           UserTarget user = users.get(index);
-          Thread t = new Thread(new Work(plan, index, user, results), "user-worker-" + user.uid());
+          Runnable work = () -> results.add(work(plan, index, user));
+          Thread t = new Thread(work, "user-worker-" + user.uid());
           t.setDaemon(true);
           running.put(index, new Running(t, System.nanoTime()));
           t.start();
@@ -88,26 +89,6 @@ public final class Restarter {
       outcomes.add(done[i] != null ? done[i] : interrupted(users.get(i)));
     }
     return outcomes;
-  }
-
-  /* A class, not a lambda: linking a lambda at its first call costs about a millisecond. */
-  private final class Work implements Runnable {
-    private final Plan plan;
-    private final int index;
-    private final UserTarget user;
-    private final BlockingQueue<Finished> results;
-
-    Work(Plan plan, int index, UserTarget user, BlockingQueue<Finished> results) {
-      this.plan = plan;
-      this.index = index;
-      this.user = user;
-      this.results = results;
-    }
-
-    @Override
-    public void run() {
-      results.add(work(plan, index, user));
-    }
   }
 
   private Finished work(Plan plan, int index, UserTarget user) {
