@@ -2,8 +2,9 @@
 package net.userrestart.cli;
 
 import java.util.List;
-import net.userrestart.report.Report;
+import net.userrestart.log.Log;
 import net.userrestart.restart.Outcome;
+import net.userrestart.restart.RunStoppedException;
 
 /** The exit codes, in one place; --help, the man page and README list the same. */
 public final class ExitCodes {
@@ -26,8 +27,30 @@ public final class ExitCodes {
 
   private ExitCodes() {}
 
-  /** OK when every outcome is, else USERS_FAILED. */
-  public static int from(List<Outcome> outcomes) {
-    return Report.failed(outcomes) == 0 ? OK : USERS_FAILED;
+  /** OK when every user manager was handled as asked, else USERS_FAILED. */
+  static int of(List<Outcome> outcomes) {
+    return outcomes.stream().allMatch(Outcome::ok) ? OK : USERS_FAILED;
+  }
+
+  /**
+   * A run that stopped before any user manager: OK, said on the log, where there is nothing to do;
+   * else an {@link ExitException} with the reason's code.
+   */
+  static int stopped(RunStoppedException e, Log log) {
+    if (e.reason() == RunStoppedException.Reason.OFFLINE) {
+      log.notice(e.getMessage() + ", nothing to do.");
+      return OK;
+    }
+    throw new ExitException(code(e.reason()), e.getMessage());
+  }
+
+  private static int code(RunStoppedException.Reason reason) {
+    return switch (reason) {
+      case OFFLINE -> OK;
+      case NOT_ROOT -> NOT_PERMITTED;
+      case PID1_UNAVAILABLE -> UNAVAILABLE;
+      case STORE_BUSY -> BUSY;
+      case STORE_UNUSABLE -> STORE;
+    };
   }
 }

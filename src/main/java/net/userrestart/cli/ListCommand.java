@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -17,15 +16,9 @@ import net.userrestart.marks.MarkStore;
 import net.userrestart.report.Json;
 import net.userrestart.report.Report;
 import net.userrestart.report.Table;
-import net.userrestart.restart.ManagerAction;
-import net.userrestart.restart.Outcome;
-import net.userrestart.restart.Plan;
-import net.userrestart.restart.Planner;
-import net.userrestart.restart.Request;
-import net.userrestart.restart.UnitResult;
-import net.userrestart.systemd.Host;
-import net.userrestart.systemd.SystemManager;
-import net.userrestart.systemd.SystemdException;
+import net.userrestart.restart.Listing;
+import net.userrestart.restart.RestartRun;
+import net.userrestart.restart.RunStoppedException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -72,80 +65,55 @@ final class ListCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Log log = output.log(spec.commandLine().getErr(), context.env());
-    Host host = context.host();
-    if (!Steps.online(host, log)) {
-      return ExitCodes.OK;
-    }
     Duration deadline = Users.deadline("--timeout", timeout);
-    Map<Integer, String> active;
-    Map<Integer, Long> pids = new LinkedHashMap<>();
-    try (SystemManager pid1 = Steps.connect(host, deadline)) {
-      active = Steps.activeManagers(host, pid1);
-      for (int uid : active.keySet()) {
-        pids.put(uid, pid1.managerPid(uid));
-      }
-    } catch (SystemdException e) {
-      throw Steps.unavailable(e);
+    Log log = output.log(spec.commandLine().getErr(), context.env());
+    Listing listing;
+    try {
+      listing = new RestartRun(context.host(), context.marks(), log).list(deadline);
+    } catch (RunStoppedException e) {
+      return ExitCodes.stopped(e, log);
     }
-    MarkStore.Pending pending = Steps.read(context.marks(), log);
-    Request probe =
-        new Request(
-            Optional.empty(),
-            List.of(),
-            ManagerAction.NONE,
-            false,
-            deadline,
-            Steps.JOBS_PER_CPU * host.cpus(),
-            true);
-    Plan plan = Planner.plan(probe, active, pending);
-    List<Outcome> outcomes = Steps.run(host, plan, log, o -> {});
     PrintWriter out = spec.commandLine().getOut();
     if (output.json) {
-      out.println(Json.write(json(outcomes, pids, pending)));
+      out.println(Json.write(json(listing)));
     } else {
-      table(out, outcomes, pids, pending);
+      table(out, listing);
     }
     out.flush();
     return ExitCodes.OK;
   }
 
-  private static List<String> wouldRestart(Outcome o) {
-    return o.units().stream()
-        .filter(u -> u.result().startsWith("would-"))
-        .map(UnitResult::unit)
-        .distinct()
-        .toList();
+  private static String state(Listing.Manager m) {
+    return m.probe().ok() ? "running" : Report.status(m.probe());
   }
 
-  private static String state(Outcome o) {
-    return o.ok() ? "running" : Report.status(o);
-  }
-
-  private static void table(
-      PrintWriter out, List<Outcome> outcomes, Map<Integer, Long> pids, MarkStore.Pending pending) {
-    if (outcomes.isEmpty()) {
+  private static void table(PrintWriter out, Listing listing) {
+    List<Listing.Manager> managers = listing.managers();
+    if (managers.isEmpty()) {
       out.println("No active user managers.");
     } else {
       List<String[]> rows = new ArrayList<>();
       rows.add(new String[] {"UID", "USER", "PID", "STATE", "PENDING ACTIVE UNITS"});
-      for (Outcome o : outcomes) {
-        List<String> units = wouldRestart(o);
+      for (Listing.Manager m : managers) {
+        List<String> units = m.pendingActiveUnits();
         rows.add(
             new String[] {
-              Integer.toString(o.user().uid()),
-              o.user().name(),
-              Long.toString(pids.getOrDefault(o.user().uid(), 0L)),
-              state(o),
-              o.ok() ? (units.isEmpty() ? "-" : String.join(" ", units)) : Report.error(o)
+              Integer.toString(m.user().uid()),
+              m.user().name(),
+              Long.toString(m.pid()),
+              state(m),
+              m.probe().ok()
+                  ? (units.isEmpty() ? "-" : String.join(" ", units))
+                  : Report.error(m.probe())
             });
       }
       Table.print(out, rows, 2);
       out.println();
       out.println(
-          outcomes.size()
-              + (outcomes.size() == 1 ? " user manager listed." : " user managers listed."));
+          managers.size()
+              + (managers.size() == 1 ? " user manager listed." : " user managers listed."));
     }
+    MarkStore.Pending pending = listing.marks();
     Set<Mark> all = pending.global();
     out.println("Marked for every user: " + (all.isEmpty() ? "nothing" : describe(all)));
     pending
@@ -159,38 +127,35 @@ final class ListCommand implements Callable<Integer> {
         .collect(Collectors.joining(" "));
   }
 
-  private static Map<String, Object> json(
-      List<Outcome> outcomes, Map<Integer, Long> pids, MarkStore.Pending pending) {
+  private static Map<String, Object> json(Listing listing) {
     List<Object> managers = new ArrayList<>();
-    for (Outcome o : outcomes) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("uid", o.user().uid());
-      m.put("user", o.user().name());
-      m.put("pid", pids.getOrDefault(o.user().uid(), 0L));
-      m.put("state", state(o));
-      m.put("error", Report.error(o));
-      m.put("pendingActiveUnits", wouldRestart(o));
-      managers.add(m);
+    for (Listing.Manager m : listing.managers()) {
+      Map<String, Object> manager = new LinkedHashMap<>();
+      manager.put("uid", m.user().uid());
+      manager.put("user", m.user().name());
+      manager.put("pid", m.pid());
+      manager.put("state", state(m));
+      manager.put("error", Report.error(m.probe()));
+      manager.put("pendingActiveUnits", m.pendingActiveUnits());
+      managers.add(manager);
     }
-    Map<String, Object> marks = new LinkedHashMap<>();
-    marks.put("restart", units(pending.global(), Mark.Kind.RESTART));
-    marks.put("reload", units(pending.global(), Mark.Kind.RELOAD));
+    MarkStore.Pending pending = listing.marks();
+    Map<String, Object> marks = byKind(pending.global());
     Map<String, Object> perUser = new LinkedHashMap<>();
-    pending
-        .perUser()
-        .forEach(
-            (uid, set) -> {
-              Map<String, Object> u = new LinkedHashMap<>();
-              u.put("restart", units(set, Mark.Kind.RESTART));
-              u.put("reload", units(set, Mark.Kind.RELOAD));
-              perUser.put(Integer.toString(uid), u);
-            });
+    pending.perUser().forEach((uid, set) -> perUser.put(Integer.toString(uid), byKind(set)));
     marks.put("perUser", perUser);
     marks.put("invalid", pending.invalid());
     Map<String, Object> all = new LinkedHashMap<>();
     all.put("managers", managers);
     all.put("marks", marks);
     return all;
+  }
+
+  private static Map<String, Object> byKind(Set<Mark> marks) {
+    Map<String, Object> byKind = new LinkedHashMap<>();
+    byKind.put("restart", units(marks, Mark.Kind.RESTART));
+    byKind.put("reload", units(marks, Mark.Kind.RELOAD));
+    return byKind;
   }
 
   private static List<String> units(Set<Mark> marks, Mark.Kind kind) {

@@ -68,7 +68,7 @@ final class MarkCommand implements Callable<Integer> {
         }
       }
     } catch (MarkStoreException e) {
-      throw Steps.storeError(e);
+      throw new ExitException(e.busy() ? ExitCodes.BUSY : ExitCodes.STORE, e.getMessage());
     }
     return ExitCodes.OK;
   }

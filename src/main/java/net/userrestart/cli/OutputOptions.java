@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import net.userrestart.log.Log;
@@ -34,30 +37,38 @@ final class OutputOptions {
     } else if (quiet) {
       return Log.Level.WARNING;
     }
-    String fromEnv = env.getOrDefault("SYSTEMD_LOG_LEVEL", "").toLowerCase(Locale.ROOT);
-    switch (fromEnv) {
-      case "debug":
-      case "7":
-        return Log.Level.DEBUG;
-      case "info":
-      case "6":
-        return Log.Level.INFO;
-      case "warning":
-      case "4":
-        return Log.Level.WARNING;
-      case "err":
-      case "crit":
-      case "alert":
-      case "emerg":
-      case "3":
-        return Log.Level.ERROR;
-      default:
-        return Log.Level.NOTICE;
-    }
+    return switch (env.getOrDefault("SYSTEMD_LOG_LEVEL", "").toLowerCase(Locale.ROOT)) {
+      case "debug", "7" -> Log.Level.DEBUG;
+      case "info", "6" -> Log.Level.INFO;
+      case "warning", "4" -> Log.Level.WARNING;
+      case "err", "crit", "alert", "emerg", "3" -> Log.Level.ERROR;
+      default -> Log.Level.NOTICE;
+    };
   }
 
+  /**
+   * Whether to show the libraries' debug output and the stack trace of an internal error: at debug
+   * level, or with $SYSTEMD_LOG_LEVEL=debug even under -q (the rpm triggers run with -q).
+   */
+  boolean debug(Map<String, String> env) {
+    return level(env) == Log.Level.DEBUG || "debug".equals(env.get("SYSTEMD_LOG_LEVEL"));
+  }
+
+  /** The command's log on {@code err}; also sets how much the libraries log, before they start. */
   Log log(PrintWriter err, Map<String, String> env) {
+    quietLibraries(debug(env));
     return new Log(err, level(env), stderrIsJournal(env.get("JOURNAL_STREAM")), "");
+  }
+
+  /*
+   * dbus-java (the system bus, when PID 1's private socket cannot be used) logs through slf4j, at
+   * WARN for what is routine to us, such as a peer that disconnects. Those lines are noise to a
+   * user; show them only at debug level. slf4j-simple reads its configuration once, from system
+   * properties, when the first logger is made: after this, as no D-Bus message exists before.
+   */
+  private static void quietLibraries(boolean debug) {
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "off");
+    System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
   }
 
   /* systemd sets JOURNAL_STREAM=DEV:INODE for a service whose stderr is the journal; a child with
@@ -67,10 +78,9 @@ final class OutputOptions {
       return false;
     }
     try {
-      Map<String, Object> fd =
-          java.nio.file.Files.readAttributes(java.nio.file.Path.of("/proc/self/fd/2"), "unix:dev,ino");
+      Map<String, Object> fd = Files.readAttributes(Path.of("/proc/self/fd/2"), "unix:dev,ino");
       return stream.equals(fd.get("dev") + ":" + fd.get("ino"));
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       return false;
     }
   }

@@ -8,18 +8,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.function.Consumer;
 import net.userrestart.log.Log;
-import net.userrestart.marks.MarkStore;
-import net.userrestart.marks.MarkStoreException;
 import net.userrestart.report.Report;
 import net.userrestart.restart.ManagerAction;
 import net.userrestart.restart.Outcome;
-import net.userrestart.restart.Plan;
-import net.userrestart.restart.Planner;
 import net.userrestart.restart.Request;
+import net.userrestart.restart.RestartRun;
+import net.userrestart.restart.RunStoppedException;
 import net.userrestart.restart.UserTarget;
-import net.userrestart.systemd.Host;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -155,33 +152,25 @@ final class RestartCommand implements Callable<Integer> {
     if (selection == null) {
       throw new ExitException(ExitCodes.USAGE, "say which users: --all-users, or --user NAME|UID");
     }
-    Request request = request();
-    Log log = output.log(spec.commandLine().getErr(), context.env());
-    Host host = context.host();
-    if (!Steps.online(host, log)) {
-      return ExitCodes.OK;
-    }
-    List<Outcome> outcomes;
-    if (context.early().isPresent()) {
-      // The same request, begun while this one was parsed.
-      outcomes = context.early().get().outcomes();
-    } else {
-      Map<Integer, String> active = Steps.activeManagers(host, request.timeout());
-      outcomes =
-          request.dryRun() ? dryRun(request, active, log) : restart(context, request, active, log);
-    }
-    PrintWriter out = spec.commandLine().getOut();
-    Report.of(output.json, output.quiet).write(outcomes, request.dryRun(), out);
-    return ExitCodes.from(outcomes);
+    CommandLine cl = spec.commandLine();
+    return run(context, request(), output, cl.getOut(), cl.getErr());
   }
 
-  /* --timeout, else $SYSTEMD_USER_RESTART_TIMEOUT (empty is unset, as systemd reads it), else 15. */
-  private static Duration deadline(String timeout, Map<String, String> env) {
-    if (timeout != null) {
-      return Users.deadline("--timeout", timeout);
+  /**
+   * Runs {@code request}: logs each user's outcome as it comes, then the report; the exit code.
+   * What the command and Main's fast path for the rpm triggers share.
+   */
+  static int run(
+      Context context, Request request, OutputOptions output, PrintWriter out, PrintWriter err) {
+    Log log = output.log(err, context.env());
+    RestartRun run = new RestartRun(context.host(), context.marks(), log);
+    try {
+      List<Outcome> outcomes = run.run(request, o -> logOutcome(log, o));
+      Report.of(output.json, output.quiet).write(outcomes, request.dryRun(), out);
+      return ExitCodes.of(outcomes);
+    } catch (RunStoppedException e) {
+      return ExitCodes.stopped(e, log);
     }
-    String fromEnv = env.getOrDefault(TIMEOUT_ENV, "");
-    return fromEnv.isEmpty() ? DEFAULT_TIMEOUT : Users.deadline("$" + TIMEOUT_ENV, fromEnv);
   }
 
   /** What the parsed command line asks. */
@@ -198,10 +187,9 @@ final class RestartCommand implements Callable<Integer> {
     return request(context, users, units, action, !noMarkers, timeout, jobs, dryRun);
   }
 
-  /** What {@code --all-users} alone asks, with {@code context}'s environment. */
-  static Request allUsers(Context context) {
-    return request(
-        context, Optional.empty(), List.of(), ManagerAction.REEXECUTE, true, null, null, false);
+  /** What {@code --all-users} asks with {@code action} and no other option, in {@code context}. */
+  static Request allUsers(Context context, ManagerAction action) {
+    return request(context, Optional.empty(), List.of(), action, true, null, null, false);
   }
 
   private static Request request(
@@ -213,73 +201,20 @@ final class RestartCommand implements Callable<Integer> {
       String timeout,
       Integer jobs,
       boolean dryRun) {
-    int n = jobs == null ? Steps.JOBS_PER_CPU * context.host().cpus() : jobs;
+    int n = jobs == null ? Request.JOBS_PER_CPU * context.host().cpus() : jobs;
     if (n < 1 || n > 1024) {
       throw new ExitException(ExitCodes.USAGE, "--jobs must be between 1 and 1024, not " + n);
     }
     return new Request(users, units, action, markers, deadline(timeout, context.env()), n, dryRun);
   }
 
-  private List<Outcome> dryRun(Request request, Map<Integer, String> active, Log log) {
-    MarkStore.Pending pending = Steps.read(context.marks(), log);
-    Plan plan = Planner.plan(request, active, pending);
-    return run(plan, log);
-  }
-
-  /** Claims the marks, works on every chosen user manager, settles the marks; the outcomes. */
-  static List<Outcome> restart(
-      Context context, Request request, Map<Integer, String> active, Log log) {
-    MarkStore store = context.marks();
-    try (MarkStore.Lock lock = store.lock()) {
-      MarkStore.Claim claim =
-          store.claim(lock, active.keySet(), Planner.chosen(request, active).keySet());
-      Steps.warnInvalid(log, claim.invalid());
-      Plan plan = Planner.plan(request, active, claim);
-      List<Outcome> outcomes = Steps.run(context.host(), plan, log, new Finished(log, claim));
-      try {
-        claim.finish();
-      } catch (MarkStoreException e) {
-        // The restarts happened; at worst a mark is redone by the next run.
-        log.error("mark store: " + e.getMessage());
-      }
-      return outcomes;
-    } catch (MarkStoreException e) {
-      throw Steps.storeError(e);
+  /* --timeout, else $SYSTEMD_USER_RESTART_TIMEOUT (empty is unset, as systemd reads it), else 15. */
+  private static Duration deadline(String timeout, Map<String, String> env) {
+    if (timeout != null) {
+      return Users.deadline("--timeout", timeout);
     }
-  }
-
-  private List<Outcome> run(Plan plan, Log log) {
-    return Steps.run(context.host(), plan, log, new Finished(log, null));
-  }
-
-  /**
-   * Logs each outcome as it comes and, in a real run, settles the user's marks at once, while the
-   * others still run. A class, not a lambda: linking one costs about a millisecond at its first
-   * call, and this runs between PID 1's answer and the first user manager.
-   */
-  private static final class Finished implements Consumer<Outcome> {
-    private final Log log;
-    private final MarkStore.Claim claim;
-
-    Finished(Log log, MarkStore.Claim claim) {
-      this.log = log;
-      this.claim = claim;
-    }
-
-    @Override
-    public void accept(Outcome o) {
-      logOutcome(log, o);
-      if (claim == null) {
-        return;
-      }
-      int uid = o.user().uid();
-      try {
-        claim.settle(uid, o.settled(claim.marks(uid)));
-      } catch (MarkStoreException e) {
-        // The restart happened; at worst a mark is redone by the next run.
-        log.error(o.user().label() + ": " + e.getMessage());
-      }
-    }
+    String fromEnv = env.getOrDefault(TIMEOUT_ENV, "");
+    return fromEnv.isEmpty() ? DEFAULT_TIMEOUT : Users.deadline("$" + TIMEOUT_ENV, fromEnv);
   }
 
   private static void logOutcome(Log log, Outcome o) {
@@ -288,13 +223,9 @@ final class RestartCommand implements Callable<Integer> {
       log.info(who + Report.status(o) + " in " + o.took().toMillis() + " ms");
     } else {
       log.warning(
-          who
-              + Report.status(o)
-              + " at "
-              + Report.step(o)
-              + ": "
-              + Report.error(o)
-              + "; its unfinished marks stay pending");
+          String.format(
+              "%s%s at %s: %s; its unfinished marks stay pending",
+              who, Report.status(o), Report.step(o), Report.error(o)));
     }
   }
 }

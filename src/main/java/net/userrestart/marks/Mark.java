@@ -20,21 +20,6 @@ public record Mark(Kind kind, String unit) implements Comparable<Mark> {
     }
   }
 
-  /*
-   * Written out: a record's generated equals and hashCode are linked through method handles at
-   * their first call, which cost every run about 15 ms (measured at one user). Marks live in hash
-   * sets from the first mark store read on.
-   */
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof Mark m && kind == m.kind && unit.equals(m.unit);
-  }
-
-  @Override
-  public int hashCode() {
-    return 31 * unit.hashCode() + kind.ordinal();
-  }
-
   @Override
   public int compareTo(Mark o) {
     int c = unit.compareTo(o.unit);

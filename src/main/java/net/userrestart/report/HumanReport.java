@@ -114,9 +114,9 @@ final class HumanReport implements Report {
     return "  "
         + pad(Shown.of(u.unit()), width)
         + "  "
-        + pad(Shown.of(u.action()), 21)
+        + pad(u.action().word(), 21)
         + "  "
-        + Shown.of(u.result())
+        + Shown.of(u.result().word())
         + detail;
   }
 

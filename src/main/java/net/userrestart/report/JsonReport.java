@@ -48,8 +48,8 @@ final class JsonReport implements Report {
     for (UnitResult r : o.units()) {
       Map<String, Object> unit = new LinkedHashMap<>();
       unit.put("unit", Shown.of(r.unit()));
-      unit.put("action", Shown.of(r.action()));
-      unit.put("result", Shown.of(r.result()));
+      unit.put("action", r.action().word());
+      unit.put("result", Shown.of(r.result().word()));
       if (!r.detail().isEmpty()) {
         unit.put("error", Shown.of(r.detail()));
       }

@@ -4,6 +4,7 @@ package net.userrestart.report;
 import java.io.PrintWriter;
 import java.util.List;
 import net.userrestart.restart.Outcome;
+import net.userrestart.restart.Step;
 
 /** Writes the per-user outcomes of a run to stdout. */
 public interface Report {
@@ -50,11 +51,11 @@ public interface Report {
   /** The step an unsuccessful outcome stopped at, or null. */
   static String step(Outcome o) {
     if (o instanceof Outcome.Failed f) {
-      return f.step();
+      return f.step().word();
     } else if (o instanceof Outcome.TimedOut t) {
-      return t.step();
+      return t.step().word();
     } else if (o instanceof Outcome.Refused) {
-      return "connect";
+      return Step.CONNECT.word();
     }
     return null;
   }

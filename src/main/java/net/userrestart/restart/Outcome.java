@@ -2,9 +2,9 @@
 package net.userrestart.restart;
 
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 import net.userrestart.marks.Mark;
 
 /** How the work on one user manager ended. */
@@ -28,21 +28,12 @@ public sealed interface Outcome
    * for finished or had nothing to do. The others stay pending for the next run.
    */
   default Set<Mark> settled(Set<Mark> marks) {
-    Set<Mark> settled = new HashSet<>();
-    for (Mark mark : marks) {
-      boolean any = false;
-      boolean all = true;
-      for (UnitResult r : units()) {
-        if (r.isFor(mark)) {
-          any = true;
-          all &= r.settled();
-        }
-      }
-      if (any && all) {
-        settled.add(mark);
-      }
-    }
-    return settled;
+    return marks.stream().filter(this::settles).collect(Collectors.toSet());
+  }
+
+  private boolean settles(Mark mark) {
+    List<UnitResult> results = units().stream().filter(r -> r.isFor(mark)).toList();
+    return !results.isEmpty() && results.stream().allMatch(UnitResult::settled);
   }
 
   /** The manager was acted on and every job finished as asked. */
@@ -75,7 +66,7 @@ public sealed interface Outcome
   }
 
   /** A step failed: the manager answered with an error, dropped us, or a job failed. */
-  record Failed(UserTarget user, String step, String message, List<UnitResult> units, Duration took)
+  record Failed(UserTarget user, Step step, String message, List<UnitResult> units, Duration took)
       implements Outcome {
     public Failed {
       units = List.copyOf(units);
@@ -91,7 +82,7 @@ public sealed interface Outcome
   }
 
   /** The deadline passed during {@code step}. */
-  record TimedOut(UserTarget user, String step, String message, List<UnitResult> units, Duration took)
+  record TimedOut(UserTarget user, Step step, String message, List<UnitResult> units, Duration took)
       implements Outcome {
     public TimedOut {
       units = List.copyOf(units);

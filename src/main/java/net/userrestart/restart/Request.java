@@ -19,6 +19,9 @@ public record Request(
     Duration timeout,
     int jobs,
     boolean dryRun) {
+  /** The default of {@code jobs}, per CPU: fewer were measured slower (managers' work is CPU). */
+  public static final int JOBS_PER_CPU = 8;
+
   public Request {
     users = users.isPresent() ? Optional.of(List.copyOf(users.get())) : users;
     units = List.copyOf(units);

@@ -78,7 +78,7 @@ public final class Restarter {
       outcomes.add(
           done[i] != null
               ? done[i]
-              : new Outcome.Failed(users.get(i), "run", "interrupted", List.of(), Duration.ZERO));
+              : new Outcome.Failed(users.get(i), Step.RUN, "interrupted", List.of(), Duration.ZERO));
     }
     return outcomes;
   }
@@ -126,7 +126,7 @@ public final class Restarter {
         Outcome o =
             new Outcome.TimedOut(
                 users.get(e.getKey()),
-                "run",
+                Step.RUN,
                 "gave up waiting for this user",
                 List.of(),
                 Duration.ofNanos(now - e.getValue().started()));
@@ -143,7 +143,7 @@ public final class Restarter {
     }
     String what = f.failure() == null ? "the worker ended abnormally" : String.valueOf(f.failure());
     return new Outcome.Failed(
-        user, "run", "internal error: " + Shown.of(what), List.of(), Duration.ZERO);
+        user, Step.RUN, "internal error: " + Shown.of(what), List.of(), Duration.ZERO);
   }
 
   /*

@@ -9,12 +9,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import net.userrestart.log.Log;
 import net.userrestart.marks.Mark;
+import net.userrestart.restart.Result.NoJob;
 import net.userrestart.systemd.Deadline;
+import net.userrestart.systemd.JobAction;
 import net.userrestart.systemd.SystemdException;
 import net.userrestart.systemd.UnitName;
 import net.userrestart.systemd.UserManager;
+import net.userrestart.systemd.UserManager.Batch;
 import net.userrestart.systemd.UserManager.Enqueued;
 import net.userrestart.systemd.UserManager.JobRequest;
 import net.userrestart.systemd.UserManager.JobResult;
@@ -32,190 +36,229 @@ public final class UserWorker {
 
   /** Runs the plan for {@code user}; the deadline starts now. */
   public Outcome run(Plan plan, UserTarget user) {
-    long start = System.nanoTime();
-    Deadline deadline = Deadline.in(plan.timeout());
-    List<UnitResult> results = new ArrayList<>();
-    // Jobs enqueued and not yet in results: reported as unfinished if a later step fails.
-    Map<String, UnitResult> jobs = new LinkedHashMap<>();
-    String step = "connect";
-    UserManager manager = null;
+    Attempt attempt = new Attempt(plan, user);
     try {
-      manager = connector.connect(user.uid(), deadline);
-      log.debug(who(user) + "connected, systemd " + manager.version() + resent(manager));
+      return attempt.run();
+    } catch (SystemdException e) {
+      return attempt.failed(e);
+    } catch (RuntimeException e) {
+      // dbus-java can throw unchecked on hostile input; one user must not take down the run.
+      return attempt.failed(e);
+    } finally {
+      attempt.close();
+    }
+  }
+
+  /** The work on one manager: one method per step, and what is known so far. */
+  private final class Attempt {
+    private final Plan plan;
+    private final UserTarget user;
+    private final long start = System.nanoTime();
+    private final Deadline deadline;
+    private final List<UnitResult> results = new ArrayList<>();
+    /* Jobs enqueued and not yet in results, by job path: unfinished if a later step fails. */
+    private final Map<String, UnitResult> jobs = new LinkedHashMap<>();
+    private Step step = Step.CONNECT;
+    private UserManager manager;
+
+    Attempt(Plan plan, UserTarget user) {
+      this.plan = plan;
+      this.user = user;
+      this.deadline = Deadline.in(plan.timeout());
+    }
+
+    Outcome run() throws SystemdException {
+      connect();
       if (!plan.dryRun()) {
-        if (plan.action() == ManagerAction.REEXECUTE) {
-          step = "reexecute";
-          manager.reexecute();
-          step = "reconnect";
-          manager = connector.connect(user.uid(), deadline);
-          log.debug(who(user) + "re-executed, systemd " + manager.version() + resent(manager));
-        } else if (plan.action() == ManagerAction.RELOAD) {
-          step = "reload";
-          manager.reload();
-        }
-      }
-      step = "list-units";
-      Map<Mark, List<String>> running = activeUnits(manager, user, results);
-      if (plan.dryRun()) {
-        for (Map.Entry<Mark, List<String>> e : running.entrySet()) {
-          for (String unit : e.getValue()) {
-            results.add(new UnitResult(unit, UnitResult.actionFor(e.getKey()), "would-" + e.getKey().kind().folder(), ""));
+        switch (plan.action()) {
+          case REEXECUTE -> {
+            reexecute();
+            reconnect();
           }
+          case RELOAD -> reload();
+          case NONE -> {}
         }
-        if (plan.enqueueMarked()) {
-          results.add(new UnitResult("(Markers=)", "marked", "would-restart", ""));
-        }
-        return new Outcome.Planned(user, plan.action(), results, since(start));
       }
-      step = "restart";
+      Map<Mark, List<String>> running = listUnits();
+      if (plan.dryRun()) {
+        return planned(running);
+      }
+      enqueue(running);
+      return waitJobs();
+    }
+
+    private void connect() throws SystemdException {
+      step = Step.CONNECT;
+      manager = connector.connect(user.uid(), deadline);
+      log.debug(who() + "connected, systemd " + manager.version() + resent());
+    }
+
+    /* The manager drops this connection once its new self is up. */
+    private void reexecute() throws SystemdException {
+      step = Step.REEXECUTE;
+      manager.reexecute();
+    }
+
+    private void reconnect() throws SystemdException {
+      step = Step.RECONNECT;
+      manager = connector.connect(user.uid(), deadline);
+      log.debug(who() + "re-executed, systemd " + manager.version() + resent());
+    }
+
+    private void reload() throws SystemdException {
+      step = Step.RELOAD;
+      manager.reload();
+    }
+
+    /* The units each mark stands for that run now; the others are reported as such. */
+    private Map<Mark, List<String>> listUnits() throws SystemdException {
+      step = Step.LIST_UNITS;
+      Set<String> names =
+          user.marks().stream()
+              .map(Mark::unit)
+              .collect(Collectors.toCollection(LinkedHashSet::new));
+      Map<String, String> states = manager.activeStates(names);
+      Map<Mark, List<String>> running = new LinkedHashMap<>();
+      for (Mark mark : user.marks()) {
+        List<String> units = running(mark, states);
+        if (!units.isEmpty()) {
+          running.put(mark, units);
+        } else {
+          // For a template, no instance runs: nothing to do, which also settles the mark.
+          boolean loaded =
+              UnitName.isTemplate(mark.unit())
+                  || UnitState.of(states.get(mark.unit())) != UnitState.NOT_FOUND;
+          Result why = loaded ? NoJob.INACTIVE : NoJob.NOT_FOUND;
+          results.add(new UnitResult(mark.unit(), UnitResult.actionFor(mark.kind()), why, ""));
+        }
+      }
+      return running;
+    }
+
+    private Outcome planned(Map<Mark, List<String>> running) {
+      running.forEach(
+          (mark, units) -> {
+            Result would =
+                mark.kind() == Mark.Kind.RELOAD ? NoJob.WOULD_RELOAD : NoJob.WOULD_RESTART;
+            for (String unit : units) {
+              results.add(new UnitResult(unit, UnitResult.actionFor(mark.kind()), would, ""));
+            }
+          });
+      if (plan.enqueueMarked()) {
+        results.add(new UnitResult("(Markers=)", JobAction.MARKED, NoJob.WOULD_RESTART, ""));
+      }
+      return new Outcome.Planned(user, plan.action(), results, took());
+    }
+
+    /* One job per running unit, and systemd's own marked ones: all asked for at once. */
+    private void enqueue(Map<Mark, List<String>> running) throws SystemdException {
+      step = Step.RESTART;
       List<JobRequest> requests = new ArrayList<>();
-      for (Map.Entry<Mark, List<String>> e : running.entrySet()) {
-        for (String unit : e.getValue()) {
-          requests.add(new JobRequest(unit, e.getKey().kind() == Mark.Kind.RELOAD));
-        }
-      }
-      UserManager.Batch batch = manager.enqueue(requests, plan.enqueueMarked());
-      for (Enqueued q : batch.jobs()) {
-        // No map keyed by the request: a record's generated hashCode is linked at its first call,
-        // about 15 ms, on the way of every user.
-        String unit = q.request().unit();
-        String action = q.request().action();
-        if (q instanceof Enqueued.Job job) {
-          jobs.put(job.job(), new UnitResult(unit, action, "unfinished", ""));
-        } else if (q instanceof Enqueued.Refused refused) {
-          String why = refused.error().getMessage();
-          log.warning(who(user) + "failed to " + action + " " + unit + ", continuing: " + why);
-          results.add(new UnitResult(unit, action, "error", why));
-        }
-      }
+      running.forEach(
+          (mark, units) ->
+              units.forEach(
+                  unit -> requests.add(new JobRequest(unit, UnitResult.actionFor(mark.kind())))));
+      Batch batch = manager.enqueue(requests, plan.enqueueMarked());
+      batch.jobs().forEach(this::enqueued);
       if (plan.enqueueMarked()) {
         if (batch.marked().isEmpty() && batch.stopped().isEmpty()) {
-          log.debug(who(user) + "systemd " + manager.version() + " has no EnqueueMarkedJobs, skipping");
+          log.debug(who() + "systemd " + manager.version() + " has no EnqueueMarkedJobs, skipping");
         }
         for (String job : batch.marked().orElse(List.of())) {
-          jobs.putIfAbsent(job, new UnitResult("", "marked", "unfinished", ""));
+          jobs.putIfAbsent(job, new UnitResult("", JobAction.MARKED, NoJob.UNFINISHED, ""));
         }
       }
       if (batch.stopped().isPresent()) {
         throw batch.stopped().get(); // the jobs enqueued so far are reported as unfinished
       }
-      step = "wait-jobs";
-      Map<String, JobResult> done = manager.awaitJobs(jobs.keySet());
-      boolean unfinished = false;
-      for (Map.Entry<String, UnitResult> e : jobs.entrySet()) {
-        String job = e.getKey();
-        UnitResult pending = e.getValue();
-        JobResult r = done.get(job);
-        String unit = r != null && pending.unit().isEmpty() ? r.unit() : pending.unit();
-        unfinished |= r == null;
-        results.add(
-            new UnitResult(
-                unit.isEmpty() ? job : unit,
-                pending.action(),
-                r == null ? "unfinished" : r.result(),
-                ""));
+    }
+
+    private void enqueued(Enqueued answer) {
+      JobRequest r = answer.request();
+      if (answer instanceof Enqueued.Job job) {
+        jobs.put(job.job(), new UnitResult(r.unit(), r.action(), NoJob.UNFINISHED, ""));
+      } else if (answer instanceof Enqueued.Refused refused) {
+        String why = refused.error().getMessage();
+        log.warning(
+            who() + "failed to " + r.action().word() + " " + r.unit() + ", continuing: " + why);
+        results.add(new UnitResult(r.unit(), r.action(), NoJob.ERROR, why));
       }
+    }
+
+    private Outcome waitJobs() {
+      step = Step.WAIT_JOBS;
+      Map<String, JobResult> done = manager.awaitJobs(jobs.keySet());
+      jobs.forEach((job, pending) -> results.add(ended(job, pending, done.get(job))));
+      boolean unfinished = !done.keySet().containsAll(jobs.keySet());
       jobs.clear();
       if (unfinished) {
-        return new Outcome.TimedOut(user, step, "jobs did not finish within the deadline", results, since(start));
+        return new Outcome.TimedOut(
+            user, step, "jobs did not finish within the deadline", results, took());
       }
-      if (allOk(results)) {
-        return new Outcome.Restarted(user, plan.action(), results, since(start));
+      if (results.stream().allMatch(UnitResult::ok)) {
+        return new Outcome.Restarted(user, plan.action(), results, took());
       }
-      return new Outcome.Failed(user, "restart", failures(results), results, since(start));
-    } catch (SystemdException e) {
+      String failures =
+          results.stream()
+              .filter(r -> !r.ok())
+              .map(r -> r.unit() + ": " + r.result().word())
+              .collect(Collectors.joining(", "));
+      return new Outcome.Failed(user, Step.RESTART, failures, results, took());
+    }
+
+    /* A marked job's unit is known only from its JobRemoved; one that never came shows its path. */
+    private UnitResult ended(String job, UnitResult pending, JobResult r) {
+      String unit = pending.unit().isEmpty() && r != null ? r.unit() : pending.unit();
+      Result result = r == null ? NoJob.UNFINISHED : Result.ofJob(r.result());
+      return new UnitResult(unit.isEmpty() ? job : unit, pending.action(), result, "");
+    }
+
+    Outcome failed(SystemdException e) {
       results.addAll(jobs.values());
-      step = e.step();
-      switch (e.kind()) {
-        case REFUSED:
-          return new Outcome.Refused(user, e.getMessage(), since(start));
-        case TIMEOUT:
-          return new Outcome.TimedOut(user, step, e.getMessage(), results, since(start));
-        default:
-          return new Outcome.Failed(user, step, e.getMessage(), results, since(start));
-      }
-    } catch (RuntimeException e) {
-      // dbus-java can throw unchecked on hostile input; one user must not take down the run.
+      return switch (e.kind()) {
+        case REFUSED -> new Outcome.Refused(user, e.getMessage(), took());
+        case TIMEOUT -> new Outcome.TimedOut(user, step, e.getMessage(), results, took());
+        case FAILED -> new Outcome.Failed(user, step, e.getMessage(), results, took());
+      };
+    }
+
+    Outcome failed(RuntimeException e) {
       results.addAll(jobs.values());
-      return new Outcome.Failed(user, step, "internal error: " + e, results, since(start));
-    } finally {
+      return new Outcome.Failed(user, step, "internal error: " + e, results, took());
+    }
+
+    void close() {
       if (manager != null) {
         manager.close();
       }
     }
-  }
 
-  /** The units each mark stands for that are running now; the others are reported as such. */
-  private static Map<Mark, List<String>> activeUnits(
-      UserManager manager, UserTarget user, List<UnitResult> results)
-      throws SystemdException {
-    Set<String> names = new LinkedHashSet<>();
-    for (Mark mark : user.marks()) {
-      names.add(mark.unit());
+    private String resent() {
+      int n = manager.firstCallResent();
+      return n == 0
+          ? ""
+          : String.format(
+              " (the first call went unanswered %s, sent again)", n == 1 ? "once" : n + " times");
     }
-    Map<String, String> states = manager.activeStates(names);
-    Map<Mark, List<String>> running = new LinkedHashMap<>();
-    for (Mark mark : user.marks()) {
-      List<String> units = new ArrayList<>();
-      if (UnitName.isTemplate(mark.unit())) {
-        for (String unit : new TreeSet<>(states.keySet())) {
-          if (UnitName.isInstanceOf(unit, mark.unit()) && isRunning(states.get(unit))) {
-            units.add(unit);
-          }
-        }
-      } else {
-        String state = states.getOrDefault(mark.unit(), "not-found");
-        if (isRunning(state)) {
-          units.add(mark.unit());
-        } else {
-          results.add(new UnitResult(mark.unit(), UnitResult.actionFor(mark), state.equals("not-found") ? "not-found" : "inactive", ""));
-        }
-      }
-      if (!units.isEmpty()) {
-        running.put(mark, units);
-      } else if (UnitName.isTemplate(mark.unit())) {
-        // No instance runs: nothing to do, which the report shows and which settles the mark.
-        results.add(new UnitResult(mark.unit(), UnitResult.actionFor(mark), "inactive", ""));
-      }
+
+    private String who() {
+      return user.label() + ": ";
     }
-    return running;
-  }
 
-  private static boolean allOk(List<UnitResult> results) {
-    for (UnitResult r : results) {
-      if (!r.ok()) {
-        return false;
-      }
+    private Duration took() {
+      return Duration.ofNanos(System.nanoTime() - start);
     }
-    return true;
   }
 
-  private static boolean isRunning(String state) {
-    return state.equals("active") || state.equals("reloading") || state.equals("activating");
-  }
-
-  private static String failures(List<UnitResult> results) {
-    StringBuilder b = new StringBuilder();
-    for (UnitResult r : results) {
-      if (!r.ok()) {
-        b.append(b.length() == 0 ? "" : ", ").append(r.unit()).append(": ").append(r.result());
-      }
+  /* The units a mark stands for that run: the unit itself, or a template's running instances. */
+  private static List<String> running(Mark mark, Map<String, String> states) {
+    if (!UnitName.isTemplate(mark.unit())) {
+      return UnitState.of(states.get(mark.unit())).running() ? List.of(mark.unit()) : List.of();
     }
-    return b.toString();
-  }
-
-  private static String resent(UserManager manager) {
-    int n = manager.firstCallResent();
-    return n == 0
-        ? ""
-        : " (the first call went unanswered " + (n == 1 ? "once" : n + " times") + ", sent again)";
-  }
-
-  private static String who(UserTarget user) {
-    return user.label() + ": ";
-  }
-
-  private static Duration since(long start) {
-    return Duration.ofNanos(System.nanoTime() - start);
+    return new TreeSet<>(states.keySet())
+        .stream()
+            .filter(unit -> UnitName.isInstanceOf(unit, mark.unit()))
+            .filter(unit -> UnitState.of(states.get(unit)).running())
+            .toList();
   }
 }

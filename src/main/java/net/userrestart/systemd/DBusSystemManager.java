@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
@@ -113,9 +112,9 @@ public final class DBusSystemManager implements SystemManager {
   }
 
   /**
-   * Starts connecting to PID 1 on a thread of its own, so that the caller can go on with other work
-   * (parsing the command line) meanwhile. That thread also lists the user managers, which is what
-   * every caller asks first.
+   * Starts connecting to PID 1 on a thread of its own, which {@link Opening#await} bounds by the
+   * caller's timeout (a dbus-java connection cannot be bounded otherwise). That thread also lists
+   * the user managers, which is what every caller asks first.
    */
   public static Opening start() {
     return start(PRIVATE_SOCKET);
@@ -123,15 +122,7 @@ public final class DBusSystemManager implements SystemManager {
 
   /** {@link #start()} at another socket (tests); only PID 1's own falls back to the bus. */
   static Opening start(Path socket) {
-    // A class, not a lambda: linking one costs about a millisecond, before anything else can start.
-    FutureTask<Ahead> task =
-        new FutureTask<>(
-            new Callable<>() {
-              @Override
-              public Ahead call() throws Exception {
-                return openAndList(socket);
-              }
-            });
+    FutureTask<Ahead> task = new FutureTask<>(() -> openAndList(socket));
     Thread t = new Thread(task, "pid1-connect");
     t.setDaemon(true);
     t.start();

@@ -275,7 +275,7 @@ final class DBusUserManager implements UserManager {
    * protocol error of this request, reported as its refusal.
    */
   private static Enqueued answer(JobRequest r, Message reply) {
-    String step = r.action();
+    String step = r.action().word();
     try {
       return new Enqueued.Job(r, Calls.jobPath(step, Calls.value(step, member(r), "o", reply)));
     } catch (SystemdException e) {
@@ -284,7 +284,7 @@ final class DBusUserManager implements UserManager {
   }
 
   private static String member(JobRequest r) {
-    return r.reload() ? "ReloadOrTryRestartUnit" : "TryRestartUnit";
+    return r.action() == JobAction.RELOAD_OR_TRY_RESTART ? "ReloadOrTryRestartUnit" : "TryRestartUnit";
   }
 
   @Override

@@ -17,14 +17,8 @@ public interface Host {
   /** Whether we run as root, which the user managers' sockets require. */
   boolean isRoot();
 
-  /** Connects to PID 1, or takes the connection {@link #connectEarly} started. */
+  /** Connects to PID 1 within {@code timeout}. */
   SystemManager systemManager(Duration timeout) throws SystemdException;
-
-  /**
-   * Starts connecting to PID 1 in the background, for a command that will ask it for the user
-   * managers soon: the connection is made while the command line is parsed.
-   */
-  default void connectEarly() {}
 
   /** Opens connections to user managers; closed by the caller when the run ends. */
   UserManagerConnector userManagers();

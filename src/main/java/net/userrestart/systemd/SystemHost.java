@@ -21,7 +21,6 @@ public final class SystemHost implements Host {
   private static final Duration GETENT_TIMEOUT = Duration.ofSeconds(5);
 
   private final Map<String, String> environment;
-  private DBusSystemManager.Opening early;
   private Passwd passwd;
 
   public SystemHost(Map<String, String> environment) {
@@ -71,17 +70,7 @@ public final class SystemHost implements Host {
 
   @Override
   public SystemManager systemManager(Duration timeout) throws SystemdException {
-    DBusSystemManager.Opening opening = early != null ? early : DBusSystemManager.start();
-    early = null;
-    return opening.await(timeout);
-  }
-
-  @Override
-  public void connectEarly() {
-    // Only where the command will get as far as asking: as root, on a running system.
-    if (early == null && isRoot() && offlineReason().isEmpty()) {
-      early = DBusSystemManager.start();
-    }
+    return DBusSystemManager.start().await(timeout);
   }
 
   @Override

@@ -60,14 +60,11 @@ public interface UserManager extends AutoCloseable {
   record JobResult(String unit, String result) {}
 
   /** A job to enqueue: try-restart {@code unit}, or reload-or-try-restart it. */
-  record JobRequest(String unit, boolean reload) {
-    /** What the job does, as steps and reports name it. */
-    public String action() {
-      return action(reload);
-    }
-
-    public static String action(boolean reload) {
-      return reload ? "reload-or-try-restart" : "try-restart";
+  record JobRequest(String unit, JobAction action) {
+    public JobRequest {
+      if (action == JobAction.MARKED) {
+        throw new IllegalArgumentException("marked jobs are enqueued by EnqueueMarkedJobs");
+      }
     }
   }
 

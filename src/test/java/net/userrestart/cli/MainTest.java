@@ -20,7 +20,9 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 import net.userrestart.marks.MarkStore;
+import net.userrestart.restart.ManagerAction;
 import net.userrestart.systemd.Host;
 import net.userrestart.systemd.SystemManager;
 import net.userrestart.systemd.SystemdException;
@@ -33,7 +35,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import picocli.CommandLine;
 
 /** The commands, through {@link Main#run}, with a fake host and a mark store in a temporary folder. */
@@ -91,35 +94,9 @@ class MainTest {
   // ---- before anything is done ----
 
   @Test
-  void subcommandsAreBuiltOnlyWhenNamedOrForHelp() {
-    assertFalse(Preview.of(new String[] {"--all-users", "--quiet"}).needsSubcommands());
-    assertFalse(Preview.of(new String[] {"-qv", "--user", "dev", "app.service"}).needsSubcommands());
-    assertTrue(Preview.of(new String[] {"-q", "mark", "app.service"}).needsSubcommands());
-    assertTrue(Preview.of(new String[] {"--help"}).needsSubcommands());
-    assertTrue(Preview.of(new String[] {"-qh"}).needsSubcommands());
-    // Letters after a short option that takes a value are its value: user "vv" asks no debug.
-    assertTrue(Preview.of(new String[] {"-qvv", "--all-users"}).debug(Map.of()));
-    assertFalse(Preview.of(new String[] {"-uvv", "app.service"}).debug(Map.of()));
-    assertFalse(Preview.of(new String[] {"-qj8", "-uhelen", "--all-users"}).needsSubcommands());
-    assertTrue(Preview.of(new String[] {"-v", "--all-users", "-v"}).debug(Map.of()));
-    assertTrue(Preview.of(new String[] {"-vv"}).debug(Map.of()));
-    assertFalse(Preview.of(new String[] {"-v"}).debug(Map.of()));
-    assertTrue(Preview.of(new String[] {"-v"}).debug(Map.of("SYSTEMD_LOG_LEVEL", "debug")));
+  void helpListsTheSubcommands() {
     assertEquals(0, run("-qh"));
     assertTrue(out.contains("Commands:") && out.contains("mark"), out);
-  }
-
-  @Test
-  void connectsToPid1EarlyOnlyForCommandsThatAskIt() {
-    assertTrue(Preview.of(new String[] {"--all-users", "-q"}).asksPid1());
-    assertTrue(Preview.of(new String[] {"--user", "4001", "--dry-run", "app.service"}).asksPid1());
-    assertTrue(Preview.of(new String[] {"list", "--json"}).asksPid1());
-    assertFalse(Preview.of(new String[] {}).asksPid1());
-    assertFalse(Preview.of(new String[] {"mark", "app.service"}).asksPid1());
-    assertFalse(Preview.of(new String[] {"sandbox", "--users", "3"}).asksPid1());
-    assertFalse(Preview.of(new String[] {"--all-users", "--help"}).asksPid1());
-    assertFalse(Preview.of(new String[] {"--version"}).asksPid1());
-    assertFalse(Preview.of(new String[] {"-qV"}).asksPid1());
   }
 
   @Test
@@ -251,112 +228,110 @@ class MainTest {
     assertTrue(err.contains("'systemd-user-restart mark --help'"), err);
   }
 
-  // What stops a run before a user manager is reached is reported alike when the run began
-  // before the command line was parsed (the rpm triggers' --all-users) and when it did not.
+  // What stops a run before a user manager is reached is reported alike through picocli and
+  // through the fast path of the rpm triggers' command lines.
+
+  static final List<List<String>> TRIGGER_LINES =
+      List.of(List.of("--all-users", "--quiet"), List.of("--all-users", "--quiet", "--no-reexec"));
+
+  /* Through picocli, then through the fast path. */
+  static Stream<Arguments> allUsersLines() {
+    return Stream.concat(Stream.of(List.of("--all-users")), TRIGGER_LINES.stream())
+        .map(line -> Arguments.of((Object) line.toArray(String[]::new)));
+  }
 
   @ParameterizedTest
-  @ValueSource(booleans = {false, true})
-  void pid1UnavailableIsExitSix(boolean early) {
+  @MethodSource("allUsersLines")
+  void pid1UnavailableIsExitSix(String... args) {
     host.pid1Error = new SystemdException(SystemdException.Kind.TIMEOUT, "list-users", "no answer");
-    assertEquals(6, run(early, "--all-users"));
+    assertEquals(6, run(args));
     assertTrue(err.contains("cannot ask PID 1"), err);
     assertEquals(1, errLines().size(), err);
   }
 
   @ParameterizedTest
-  @ValueSource(booleans = {false, true})
-  void aCorruptStoreIsExitFive(boolean early) throws Exception {
+  @MethodSource("allUsersLines")
+  void aCorruptStoreIsExitFive(String... args) throws Exception {
     touch("restart");
     host.active.put(1000, "dev");
-    assertEquals(5, run(early, "--all-users"));
+    assertEquals(5, run(args));
     assertEquals(0, connector.user(1000).connects());
     assertEquals(5, run("--all-users", "--dry-run"));
     assertEquals(5, run("list"));
   }
 
-  // ---- the rpm triggers' command line, begun before it is parsed ----
-
-  int run(boolean early, String... args) {
-    return early ? runEarly(args) : run(args);
+  @Test
+  void anInternalErrorIsExit70WithItsStackTraceOnlyAtDebugLevel() {
+    host.pid1Bug = new IllegalStateException("a bug");
+    assertEquals(70, run("--all-users"));
+    assertEquals(List.of("systemd-user-restart: internal error: java.lang.IllegalStateException: a bug"), errLines());
+    assertEquals(70, run("--all-users", "--quiet"));
+    assertEquals(1, errLines().size(), err);
+    assertEquals(70, run("list", "-vv"));
+    assertTrue(errLines().size() > 1 && errLines().get(1).contains("IllegalStateException"), err);
+    assertTrue(err.contains("\tat net.userrestart."), err);
+    env = Map.of("SYSTEMD_LOG_LEVEL", "debug");
+    assertEquals(70, run("--all-users", "--quiet"));
+    assertTrue(err.contains("\tat net.userrestart."), err);
   }
 
-  /** As Main does: the restart begun early where it may be, then the command line run. */
-  int runEarly(String... args) {
-    StringWriter o = new StringWriter();
-    StringWriter e = new StringWriter();
-    PrintWriter errWriter = new PrintWriter(e);
-    Context context = Main.startEarly(new Context(host, store, env), errWriter, Preview.of(args));
-    int code = Main.run(context, new PrintWriter(o), errWriter, args);
-    out = o.toString();
-    err = e.toString();
-    return code;
-  }
+  // ---- the rpm triggers' command lines, which skip picocli ----
 
   @Test
-  void onlyAllUsersWithOrWithoutQuietIsCertainBeforeParsing() {
-    for (String[] args :
-        List.of(
-            new String[] {"--all-users"},
-            new String[] {"-a"},
-            new String[] {"--all-users", "--quiet"},
-            new String[] {"-q", "-a"})) {
-      assertTrue(Preview.of(args).plainAllUsers(), String.join(" ", args));
-      // What picocli makes of it is what the early restart does.
-      CommandLine cl = Main.commandLine(new Context(host, store, env));
-      cl.parseArgs(args);
+  void theFastPathAsksWhatPicocliWouldMakeOfTheTriggersCommandLines() {
+    Context context = new Context(host, store, env);
+    for (List<String> args : TRIGGER_LINES) {
+      CommandLine cl = Main.commandLine(context);
+      cl.parseArgs(args.toArray(String[]::new));
       RestartCommand parsed = cl.getCommand();
-      assertEquals(RestartCommand.allUsers(new Context(host, store, env)), parsed.request());
-    }
-    for (String[] args :
-        List.of(
-            new String[] {},
-            new String[] {"--quiet"},
-            new String[] {"--all-users", "--all-users"},
-            new String[] {"-a", "-q", "--quiet"},
-            new String[] {"-aq"},
-            new String[] {"--all-users", "-v"},
-            new String[] {"--all-users", "--json"},
-            new String[] {"--all-users", "--dry-run"},
-            new String[] {"--all-users", "app.service"},
-            new String[] {"--all-users", "--timeout", "5"},
-            new String[] {"--user", "dev"},
-            new String[] {"list"})) {
-      assertFalse(Preview.of(args).plainAllUsers(), String.join(" ", args));
+      ManagerAction action = args.contains("--no-reexec") ? ManagerAction.NONE : ManagerAction.REEXECUTE;
+      assertEquals(RestartCommand.allUsers(context, action), parsed.request());
+      assertTrue(parsed.output.quiet && !parsed.output.json && parsed.output.verbose.length == 0);
     }
   }
 
   @Test
-  void theEarlyRestartDoesTheWorkOnceAndReportsIt() throws Exception {
+  void theTriggersCommandLinesDoTheWork() throws Exception {
     host.active.put(1000, "dev");
     host.active.put(1001, "ops");
     connector.user(1000).states.put("app.service", "active");
     connector.user(1001).states.put("app.service", "active");
     touch("restart/app.service");
-    assertEquals(0, runEarly("--all-users", "--quiet"));
-    assertEquals("", out);
-    assertEquals("", err);
+    assertEquals(0, run("--all-users", "--quiet"));
+    assertEquals("", out + err);
     assertEquals(1, host.pid1Connects);
     for (int uid : List.of(1000, 1001)) {
       assertEquals(2, connector.user(uid).connects());
       assertTrue(connector.user(uid).calls().contains("try-restart app.service"), connector.user(uid).calls().toString());
     }
     assertEquals(List.of(), marks());
-    assertEquals(0, runEarly("--all-users"));
-    assertTrue(out.contains("2 user managers, 2 ok, 0 failed."), out);
+    touch("restart/app.service");
+    assertEquals(0, run("--all-users", "--quiet", "--no-reexec"));
+    assertEquals("", out + err);
+    for (int uid : List.of(1000, 1001)) {
+      assertEquals(3, connector.user(uid).connects(), "no re-exec, one connection");
+      assertEquals(1, connector.user(uid).calls().stream().filter(c -> c.equals("reexecute")).count());
+      assertEquals(2, connector.user(uid).calls().stream().filter(c -> c.equals("try-restart app.service")).count());
+    }
+    assertEquals(List.of(), marks());
   }
 
   @Test
-  void nothingStartsEarlyWhereTheCommandWouldStopFirst() {
+  void theFastPathStopsWhereTheCommandWould() {
     host.active.put(1000, "dev");
     host.root = false;
-    assertEquals(3, runEarly("--all-users"));
+    assertEquals(3, run("--all-users", "--quiet"));
+    assertEquals(1, errLines().size(), err);
+    assertTrue(err.startsWith("systemd-user-restart: must be run as root"), err);
     host.root = true;
     host.offline = Optional.of("System has not been booted with systemd");
-    assertEquals(0, runEarly("--all-users"));
+    assertEquals(0, run("--all-users", "--quiet"));
+    assertEquals("", out + err, "--quiet leaves out the notice");
     host.offline = Optional.empty();
     env = Map.of("SYSTEMD_USER_RESTART_TIMEOUT", "soon");
-    assertEquals(2, runEarly("--all-users"));
+    assertEquals(2, run("--all-users", "--quiet"));
     assertTrue(errLines().get(0).contains("not 'soon'"), err);
+    assertUsageHint();
     assertEquals(0, host.pid1Connects);
     assertEquals(0, connector.user(1000).connects());
   }
@@ -454,8 +429,8 @@ class MainTest {
   /* Issue 15: an Error in one user's worker (a hostile manager exhausting the heap, a parser
    * overflowing its stack) fails that user only; the report is printed and the exit is 1, not 70. */
   @ParameterizedTest
-  @ValueSource(booleans = {false, true})
-  void anErrorInOneWorkerFailsThatUserOnly(boolean early) throws Exception {
+  @MethodSource("allUsersLines")
+  void anErrorInOneWorkerFailsThatUserOnly(String... args) throws Exception {
     host.active.put(1000, "dev");
     host.active.put(1001, "ops");
     host.active.put(1002, "guest");
@@ -465,8 +440,7 @@ class MainTest {
     connector.user(1001).connectCrash = new OutOfMemoryError("Java heap space");
     connector.user(1002).connectCrash = new StackOverflowError();
     touch("restart/app.service");
-    assertEquals(1, run(early, "--all-users"));
-    assertTrue(out.contains("user dev (1000): daemon-reexec done"), out);
+    assertEquals(1, run(args));
     assertTrue(out.contains("user ops (1001): failed at run: internal error: java.lang.OutOfMemoryError"), out);
     assertTrue(out.contains("user guest (1002): failed at run: internal error: java.lang.StackOverflowError"), out);
     assertTrue(out.contains("3 user managers, 1 ok, 2 failed."), out);
@@ -580,13 +554,13 @@ class MainTest {
   }
 
   @ParameterizedTest
-  @ValueSource(booleans = {false, true})
-  void aLockHeldByAnotherRunIsExitFour(boolean early) throws Exception {
+  @MethodSource("allUsersLines")
+  void aLockHeldByAnotherRunIsExitFour(String... args) throws Exception {
     host.active.put(1000, "dev");
     touch("restart/app.service");
     Process other = LockHolder.start(root);
     try {
-      assertEquals(4, run(early, "--all-users"));
+      assertEquals(4, run(args));
       assertTrue(err.contains("another run (pid " + other.pid() + ")"), err);
       assertEquals(1, errLines().size(), err);
     } finally {
@@ -658,6 +632,7 @@ class MainTest {
     final Map<Integer, String> active = new TreeMap<>();
     final Map<String, Integer> users = new TreeMap<>();
     SystemdException pid1Error;
+    RuntimeException pid1Bug;
     int pid1Connects;
     Duration pid1Timeout;
 
@@ -681,6 +656,9 @@ class MainTest {
       pid1Timeout = timeout;
       if (pid1Error != null) {
         throw pid1Error;
+      }
+      if (pid1Bug != null) {
+        throw pid1Bug;
       }
       return new SystemManager() {
         @Override

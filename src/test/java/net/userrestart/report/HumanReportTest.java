@@ -21,6 +21,10 @@ import java.util.List;
 import net.userrestart.restart.ManagerAction;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.UnitResult;
+import net.userrestart.restart.Step;
+import net.userrestart.restart.Result.JobEnd;
+import net.userrestart.restart.Result.NoJob;
+import net.userrestart.systemd.JobAction;
 import org.junit.jupiter.api.Test;
 
 class HumanReportTest {
@@ -134,9 +138,9 @@ class HumanReportTest {
   void aUsersShareIsBoundedAndSaysHowManyUnitsAreNotShown() {
     List<UnitResult> units = new ArrayList<>();
     for (int i = 0; i < 5000; i++) {
-      units.add(new UnitResult("/org/freedesktop/systemd1/job/" + i, "marked", "unfinished", ""));
+      units.add(new UnitResult("/org/freedesktop/systemd1/job/" + i, JobAction.MARKED, NoJob.UNFINISHED, ""));
     }
-    Outcome o = new Outcome.TimedOut(ReportFixtures.user(1007, "evil"), "wait-jobs", "jobs did not finish", units, Duration.ZERO);
+    Outcome o = new Outcome.TimedOut(ReportFixtures.user(1007, "evil"), Step.WAIT_JOBS, "jobs did not finish", units, Duration.ZERO);
     for (Report report : List.of(HUMAN, Report.of(true, false))) {
       String text = write(report, List.of(o), false);
       assertTrue(text.getBytes(StandardCharsets.UTF_8).length <= Report.MAX_USER_BYTES + 100, text.length() + " characters");
@@ -152,11 +156,11 @@ class HumanReportTest {
     Outcome o =
         new Outcome.Failed(
             ReportFixtures.user(1008, "wide"),
-            "restart",
+            Step.RESTART,
             "x",
             List.of(
-                new UnitResult(longName, "marked", "failed", ""),
-                new UnitResult("b.service", "try-restart", "done", "")),
+                new UnitResult(longName, JobAction.MARKED, JobEnd.FAILED, ""),
+                new UnitResult("b.service", JobAction.TRY_RESTART, JobEnd.DONE, "")),
             Duration.ZERO);
     List<String> lines = lines(write(HUMAN, List.of(o), false));
     assertEquals("  " + "b.service" + " ".repeat(40 - 9) + "  try-restart            done", lines.get(2));
@@ -169,9 +173,9 @@ class HumanReportTest {
     Outcome o =
         new Outcome.Failed(
             ReportFixtures.user(1009, "e\u001bvil"),
-            "restart",
+            Step.RESTART,
             evil,
-            List.of(new UnitResult("a.service", "try-restart", "error", evil)),
+            List.of(new UnitResult("a.service", JobAction.TRY_RESTART, NoJob.ERROR, evil)),
             Duration.ZERO);
     List<String> lines = lines(write(HUMAN, List.of(o), false));
     assertEquals(3, lines.size(), String.join("\n", lines));

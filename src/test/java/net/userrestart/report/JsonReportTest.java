@@ -17,7 +17,10 @@ import java.util.List;
 import java.util.Map;
 import net.userrestart.restart.ManagerAction;
 import net.userrestart.restart.Outcome;
+import net.userrestart.restart.Result.NoJob;
+import net.userrestart.restart.Step;
 import net.userrestart.restart.UnitResult;
+import net.userrestart.systemd.JobAction;
 import net.userrestart.testutil.MiniJson;
 import org.junit.jupiter.api.Test;
 
@@ -102,9 +105,9 @@ class JsonReportTest {
     Outcome o =
         new Outcome.Failed(
             ReportFixtures.user(1, name),
-            "connect",
+            Step.CONNECT,
             message,
-            List.of(new UnitResult("x\\x2dy.service", "try-restart", "error", "line1\nline2")),
+            List.of(new UnitResult("x\\x2dy.service", JobAction.TRY_RESTART, NoJob.ERROR, "line1\nline2")),
             Duration.ZERO);
     String text = write(JSON, List.of(o), false);
     assertEquals(1, text.lines().count(), text);

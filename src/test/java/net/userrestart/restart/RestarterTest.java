@@ -142,7 +142,7 @@ class RestarterTest {
     long took = (System.nanoTime() - start) / 1_000_000;
     assertTrue(took < 1000 + 2000 + 3000, "took " + took + " ms");
     Outcome.TimedOut t = assertInstanceOf(Outcome.TimedOut.class, outcomes.get(0));
-    assertEquals("run", t.step());
+    assertEquals(Step.RUN, t.step());
     assertInstanceOf(Outcome.Restarted.class, outcomes.get(1));
     long until = System.nanoTime() + 3_000_000_000L;
     while (!connector.user(1).calls().contains("interrupted") && System.nanoTime() < until) {
@@ -177,7 +177,7 @@ class RestarterTest {
     List<Outcome> outcomes =
         new Restarter(worker).run(plan(users(1, 2), List.of(), 2, Duration.ofSeconds(5)), o -> {});
     Outcome.Failed f = assertInstanceOf(Outcome.Failed.class, outcomes.get(0));
-    assertEquals("run", f.step());
+    assertEquals(Step.RUN, f.step());
     assertTrue(f.message().contains("bug in the worker"), f.message());
     assertInstanceOf(Outcome.Restarted.class, outcomes.get(1));
   }
@@ -190,7 +190,7 @@ class RestarterTest {
     List<Outcome> finished = new ArrayList<>();
     List<Outcome> outcomes = run(plan(users(1, 2, 3), List.of(), 3, Duration.ofSeconds(5)), finished);
     Outcome.Failed oom = assertInstanceOf(Outcome.Failed.class, outcomes.get(0));
-    assertEquals("run", oom.step());
+    assertEquals(Step.RUN, oom.step());
     assertTrue(oom.message().contains("OutOfMemoryError: Java heap space"), oom.message());
     Outcome.Failed overflow = assertInstanceOf(Outcome.Failed.class, outcomes.get(1));
     assertTrue(overflow.message().contains("StackOverflowError"), overflow.message());

@@ -13,6 +13,9 @@ import java.util.TreeSet;
 import net.userrestart.log.Log;
 import net.userrestart.marks.Mark;
 import net.userrestart.marks.Mark.Kind;
+import net.userrestart.restart.Result.JobEnd;
+import net.userrestart.restart.Result.NoJob;
+import net.userrestart.systemd.JobAction;
 import net.userrestart.testutil.FakeConnector;
 import net.userrestart.testutil.FakeConnector.FakeUser;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,7 +61,7 @@ class UserWorkerTest {
     Outcome o = run(ManagerAction.REEXECUTE, restart("app.service"));
     Outcome.Restarted r = assertInstanceOf(Outcome.Restarted.class, o);
     assertEquals(ManagerAction.REEXECUTE, r.action());
-    assertEquals(List.of(new UnitResult("app.service", "try-restart", "done", "")), r.units());
+    assertEquals(List.of(new UnitResult("app.service", JobAction.TRY_RESTART, JobEnd.DONE, "")), r.units());
     assertEquals(
         List.of(
             "connect", "reexecute", "close", "connect", "list [app.service]", "try-restart app.service",
@@ -75,7 +78,7 @@ class UserWorkerTest {
     Mark bad = restart("bad.service");
     Outcome o = run(ManagerAction.NONE, template, bad);
     assertInstanceOf(Outcome.Failed.class, o);
-    assertTrue(o.units().contains(new UnitResult("app@.service", "try-restart", "inactive", "")), o.units().toString());
+    assertTrue(o.units().contains(new UnitResult("app@.service", JobAction.TRY_RESTART, NoJob.INACTIVE, "")), o.units().toString());
     // The template had nothing to do; the failed unit's mark is dropped too (a retry would not help).
     assertEquals(Set.of(template, bad), o.settled(Set.of(template, bad)));
   }
@@ -89,7 +92,7 @@ class UserWorkerTest {
     Mark b = restart("b.service");
     Outcome o = run(ManagerAction.NONE, a, b);
     assertInstanceOf(Outcome.TimedOut.class, o);
-    assertEquals(List.of(new UnitResult("a.service", "try-restart", "unfinished", "")), o.units());
+    assertEquals(List.of(new UnitResult("a.service", JobAction.TRY_RESTART, NoJob.UNFINISHED, "")), o.units());
     assertEquals(Set.of(), o.settled(Set.of(a, b)));
   }
 
@@ -100,8 +103,8 @@ class UserWorkerTest {
     Mark reloadMark = reload("app.service");
     Outcome done =
         new Outcome.Failed(
-            target(restartMark, reloadMark), "restart", "x",
-            List.of(new UnitResult("app.service", "try-restart", "done", "")), Duration.ZERO);
+            target(restartMark, reloadMark), Step.RESTART, "x",
+            List.of(new UnitResult("app.service", JobAction.TRY_RESTART, JobEnd.DONE, "")), Duration.ZERO);
     assertEquals(Set.of(restartMark), done.settled(Set.of(restartMark, reloadMark)));
   }
 
@@ -130,7 +133,7 @@ class UserWorkerTest {
     fake.states.put("app.service", "reloading");
     Outcome o = run(ManagerAction.NONE, reload("app.service"));
     assertEquals(
-        List.of(new UnitResult("app.service", "reload-or-try-restart", "done", "")), o.units());
+        List.of(new UnitResult("app.service", JobAction.RELOAD_OR_TRY_RESTART, JobEnd.DONE, "")), o.units());
     assertTrue(fake.calls().contains("reload-or-try-restart app.service"));
   }
 
@@ -147,10 +150,10 @@ class UserWorkerTest {
             restart("gone.service"),
             restart("starting.service"));
     Outcome.Restarted r = assertInstanceOf(Outcome.Restarted.class, o);
-    assertTrue(r.units().contains(new UnitResult("stopped.service", "try-restart", "inactive", "")));
-    assertTrue(r.units().contains(new UnitResult("broken.service", "try-restart", "inactive", "")));
-    assertTrue(r.units().contains(new UnitResult("gone.service", "try-restart", "not-found", "")));
-    assertTrue(r.units().contains(new UnitResult("starting.service", "try-restart", "done", "")));
+    assertTrue(r.units().contains(new UnitResult("stopped.service", JobAction.TRY_RESTART, NoJob.INACTIVE, "")));
+    assertTrue(r.units().contains(new UnitResult("broken.service", JobAction.TRY_RESTART, NoJob.INACTIVE, "")));
+    assertTrue(r.units().contains(new UnitResult("gone.service", JobAction.TRY_RESTART, NoJob.NOT_FOUND, "")));
+    assertTrue(r.units().contains(new UnitResult("starting.service", JobAction.TRY_RESTART, JobEnd.DONE, "")));
     assertEquals(
         List.of("try-restart starting.service"),
         fake.calls().stream().filter(c -> c.startsWith("try-restart")).toList());
@@ -178,8 +181,8 @@ class UserWorkerTest {
         fake.calls().stream().filter(c -> c.startsWith("try-restart")).toList());
     assertEquals(
         List.of(
-            new UnitResult("app@one.service", "try-restart", "done", ""),
-            new UnitResult("app@two.service", "try-restart", "done", "")),
+            new UnitResult("app@one.service", JobAction.TRY_RESTART, JobEnd.DONE, ""),
+            new UnitResult("app@two.service", JobAction.TRY_RESTART, JobEnd.DONE, "")),
         o.units());
   }
 
@@ -190,10 +193,10 @@ class UserWorkerTest {
     fake.jobResults.put("bad.service", "failed");
     Outcome o = run(ManagerAction.NONE, restart("good.service"), restart("bad.service"));
     Outcome.Failed f = assertInstanceOf(Outcome.Failed.class, o);
-    assertEquals("restart", f.step());
+    assertEquals(Step.RESTART, f.step());
     assertEquals("bad.service: failed", f.message());
-    assertTrue(f.units().contains(new UnitResult("good.service", "try-restart", "done", "")));
-    assertTrue(f.units().contains(new UnitResult("bad.service", "try-restart", "failed", "")));
+    assertTrue(f.units().contains(new UnitResult("good.service", JobAction.TRY_RESTART, JobEnd.DONE, "")));
+    assertTrue(f.units().contains(new UnitResult("bad.service", JobAction.TRY_RESTART, JobEnd.FAILED, "")));
   }
 
   @Test
@@ -210,9 +213,9 @@ class UserWorkerTest {
     fake.jobResults.put("slow.service", "unfinished");
     Outcome o = run(ManagerAction.NONE, restart("slow.service"), restart("quick.service"));
     Outcome.TimedOut t = assertInstanceOf(Outcome.TimedOut.class, o);
-    assertEquals("wait-jobs", t.step());
-    assertTrue(t.units().contains(new UnitResult("slow.service", "try-restart", "unfinished", "")));
-    assertTrue(t.units().contains(new UnitResult("quick.service", "try-restart", "done", "")));
+    assertEquals(Step.WAIT_JOBS, t.step());
+    assertTrue(t.units().contains(new UnitResult("slow.service", JobAction.TRY_RESTART, NoJob.UNFINISHED, "")));
+    assertTrue(t.units().contains(new UnitResult("quick.service", JobAction.TRY_RESTART, JobEnd.DONE, "")));
   }
 
   @Test
@@ -228,10 +231,10 @@ class UserWorkerTest {
   void connectTimeoutAndFailure() {
     fake.connectError = FakeConnector.timeout("connect", "no answer");
     Outcome.TimedOut t = assertInstanceOf(Outcome.TimedOut.class, run(ManagerAction.NONE));
-    assertEquals("connect", t.step());
+    assertEquals(Step.CONNECT, t.step());
     fake.connectError = FakeConnector.failed("connect", "does not exist");
     Outcome.Failed f = assertInstanceOf(Outcome.Failed.class, run(ManagerAction.NONE));
-    assertEquals("connect", f.step());
+    assertEquals(Step.CONNECT, f.step());
     assertEquals("does not exist", f.message());
   }
 
@@ -240,18 +243,42 @@ class UserWorkerTest {
     fake.states.put("app.service", "active");
     fake.reconnectError = FakeConnector.timeout("connect", "no answer from the user manager");
     Outcome o = run(ManagerAction.REEXECUTE, restart("app.service"));
-    assertInstanceOf(Outcome.TimedOut.class, o);
+    Outcome.TimedOut t = assertInstanceOf(Outcome.TimedOut.class, o);
+    assertEquals(Step.RECONNECT, t.step());
     assertTrue(fake.calls().stream().noneMatch(c -> c.startsWith("try-restart")));
+  }
+
+  @Test
+  void aJobResultWordThisToolDoesNotKnowIsShownAsItIsAndFailsTheUser() {
+    fake.states.put("app.service", "active");
+    fake.jobResults.put("app.service", "frobnicated");
+    Mark app = restart("app.service");
+    Outcome.Failed f = assertInstanceOf(Outcome.Failed.class, run(ManagerAction.NONE, app));
+    assertEquals(
+        List.of(new UnitResult("app.service", JobAction.TRY_RESTART, new Result.OtherJobEnd("frobnicated"), "")),
+        f.units());
+    assertEquals("app.service: frobnicated", f.message());
+    assertEquals(Set.of(app), f.settled(Set.of(app)), "the job ended: a retry would not help");
+  }
+
+  @Test
+  void systemdsJobResultWordsAreParsedWhereTheyEnter() {
+    assertEquals(JobEnd.DONE, Result.ofJob("done"));
+    assertEquals(JobEnd.DEPENDENCY, Result.ofJob("dependency"));
+    assertTrue(Result.ofJob("skipped").ok());
+    assertEquals(new Result.OtherJobEnd("would-restart"), Result.ofJob("would-restart"), "only systemd's words");
+    assertEquals("would-restart", Result.ofJob("would-restart").word());
+    assertTrue(!Result.ofJob("would-restart").ok() && Result.ofJob("would-restart").settled());
   }
 
   @Test
   void reexecuteAndReloadErrors() {
     fake.reexecuteError = FakeConnector.failed("reexecute", "the user manager replied instead of re-executing");
     Outcome.Failed f = assertInstanceOf(Outcome.Failed.class, run(ManagerAction.REEXECUTE));
-    assertEquals("reexecute", f.step());
+    assertEquals(Step.REEXECUTE, f.step());
     fake.reloadError = FakeConnector.timeout("reload", "Reload got no reply");
     Outcome.TimedOut t = assertInstanceOf(Outcome.TimedOut.class, run(ManagerAction.RELOAD));
-    assertEquals("reload", t.step());
+    assertEquals(Step.RELOAD, t.step());
   }
 
   @Test
@@ -261,8 +288,8 @@ class UserWorkerTest {
     fake.restartErrors.put("a.service", FakeConnector.failed("try-restart", "NoSuchUnit: gone"));
     Outcome o = run(ManagerAction.NONE, restart("a.service"), restart("b.service"));
     Outcome.Failed f = assertInstanceOf(Outcome.Failed.class, o);
-    assertTrue(f.units().contains(new UnitResult("a.service", "try-restart", "error", "NoSuchUnit: gone")));
-    assertTrue(f.units().contains(new UnitResult("b.service", "try-restart", "done", "")));
+    assertTrue(f.units().contains(new UnitResult("a.service", JobAction.TRY_RESTART, NoJob.ERROR, "NoSuchUnit: gone")));
+    assertTrue(f.units().contains(new UnitResult("b.service", JobAction.TRY_RESTART, JobEnd.DONE, "")));
   }
 
   @Test
@@ -272,7 +299,7 @@ class UserWorkerTest {
     fake.restartErrors.put("a.service", FakeConnector.timeout("try-restart", "no reply"));
     Outcome o = run(ManagerAction.NONE, restart("a.service"), restart("b.service"));
     Outcome.TimedOut t = assertInstanceOf(Outcome.TimedOut.class, o);
-    assertEquals("try-restart", t.step());
+    assertEquals(Step.RESTART, t.step());
     List<String> tried = fake.calls().stream().filter(c -> c.startsWith("try-restart")).toList();
     assertEquals("try-restart a.service", tried.get(tried.size() - 1), "nothing is tried after a timeout");
     assertTrue(fake.calls().stream().noneMatch(c -> c.startsWith("await")));
@@ -283,7 +310,7 @@ class UserWorkerTest {
   void listErrorFails() {
     fake.listError = FakeConnector.failed("list-units", "AccessDenied");
     Outcome.Failed f = assertInstanceOf(Outcome.Failed.class, run(ManagerAction.NONE, restart("a.service")));
-    assertEquals("list-units", f.step());
+    assertEquals(Step.LIST_UNITS, f.step());
   }
 
   @Test
@@ -292,7 +319,7 @@ class UserWorkerTest {
     fake.markedUnits = Optional.of(List.of("marked.service"));
     Outcome o = worker.run(plan(ManagerAction.NONE, true, false), target(restart("app.service")));
     assertInstanceOf(Outcome.Restarted.class, o);
-    assertTrue(o.units().contains(new UnitResult("marked.service", "marked", "done", "")), o.units().toString());
+    assertTrue(o.units().contains(new UnitResult("marked.service", JobAction.MARKED, JobEnd.DONE, "")), o.units().toString());
   }
 
   @Test
@@ -313,10 +340,10 @@ class UserWorkerTest {
             target(restart("app.service"), reload("web.service"), restart("off.service")));
     Outcome.Planned p = assertInstanceOf(Outcome.Planned.class, o);
     assertEquals(ManagerAction.REEXECUTE, p.action());
-    assertTrue(p.units().contains(new UnitResult("app.service", "try-restart", "would-restart", "")));
-    assertTrue(p.units().contains(new UnitResult("web.service", "reload-or-try-restart", "would-reload", "")));
-    assertTrue(p.units().contains(new UnitResult("off.service", "try-restart", "inactive", "")));
-    assertTrue(p.units().contains(new UnitResult("(Markers=)", "marked", "would-restart", "")));
+    assertTrue(p.units().contains(new UnitResult("app.service", JobAction.TRY_RESTART, NoJob.WOULD_RESTART, "")));
+    assertTrue(p.units().contains(new UnitResult("web.service", JobAction.RELOAD_OR_TRY_RESTART, NoJob.WOULD_RELOAD, "")));
+    assertTrue(p.units().contains(new UnitResult("off.service", JobAction.TRY_RESTART, NoJob.INACTIVE, "")));
+    assertTrue(p.units().contains(new UnitResult("(Markers=)", JobAction.MARKED, NoJob.WOULD_RESTART, "")));
     List<String> calls = fake.calls();
     assertEquals(3, calls.size(), calls.toString());
     assertEquals("connect", calls.get(0));

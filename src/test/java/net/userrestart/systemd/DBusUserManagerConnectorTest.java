@@ -30,6 +30,8 @@ import net.userrestart.restart.ManagerAction;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.Plan;
 import net.userrestart.restart.Restarter;
+import net.userrestart.restart.Result.JobEnd;
+import net.userrestart.restart.Result.NoJob;
 import net.userrestart.restart.UnitResult;
 import net.userrestart.restart.UserTarget;
 import net.userrestart.restart.UserWorker;
@@ -187,7 +189,7 @@ class DBusUserManagerConnectorTest {
 
   /** One try-restart: its job, or why there is none, thrown. */
   static String tryRestart(UserManager m, String unit) throws SystemdException {
-    return job(m, new JobRequest(unit, false));
+    return job(m, new JobRequest(unit, JobAction.TRY_RESTART));
   }
 
   static String job(UserManager m, JobRequest request) throws SystemdException {
@@ -276,7 +278,7 @@ class DBusUserManagerConnectorTest {
     peer.start();
     UserManager m = connect(Deadline.in(PATIENT));
     String good = tryRestart(m, "good.service");
-    String bad = job(m, new JobRequest("bad.service", true));
+    String bad = job(m, new JobRequest("bad.service", JobAction.RELOAD_OR_TRY_RESTART));
     assertTrue(good.startsWith("/org/freedesktop/systemd1/job/"), good);
     Map<String, UserManager.JobResult> done = m.awaitJobs(List.of(good, bad));
     assertEquals(new UserManager.JobResult("good.service", "done"), done.get(good));
@@ -329,9 +331,9 @@ class DBusUserManagerConnectorTest {
           }
         })
         .start();
-    JobRequest a = new JobRequest("a.service", false);
-    JobRequest gone = new JobRequest("gone.service", false);
-    JobRequest b = new JobRequest("b.service", true);
+    JobRequest a = new JobRequest("a.service", JobAction.TRY_RESTART);
+    JobRequest gone = new JobRequest("gone.service", JobAction.TRY_RESTART);
+    JobRequest b = new JobRequest("b.service", JobAction.RELOAD_OR_TRY_RESTART);
     Result<Batch> r = afterConnect(m -> m.enqueue(List.of(a, gone, b), true));
     Batch batch = r.value();
     assertEquals(Optional.empty(), batch.stopped());
@@ -359,8 +361,8 @@ class DBusUserManagerConnectorTest {
         s.reply(c, "o", "/org/freedesktop/systemd1/job/1");
       }
     }).start();
-    JobRequest a = new JobRequest("a.service", false);
-    JobRequest hung = new JobRequest("hung.service", false);
+    JobRequest a = new JobRequest("a.service", JobAction.TRY_RESTART);
+    JobRequest hung = new JobRequest("hung.service", JobAction.TRY_RESTART);
     Result<Batch> r = afterConnect(DEADLINE, m -> m.enqueue(List.of(a, hung), true));
     Batch batch = r.value();
     assertEquals(List.of(new Enqueued.Job(a, PATH_JOB + "1")), batch.jobs());
@@ -407,11 +409,11 @@ class DBusUserManagerConnectorTest {
     Outcome.Restarted r = assertInstanceOf(Outcome.Restarted.class, outcomes.get(0), outcomes.toString());
     assertEquals(
         Set.of(
-            new UnitResult("app.service", "try-restart", "done", ""),
-            new UnitResult("web.service", "reload-or-try-restart", "done", ""),
-            new UnitResult("tpl@a.service", "try-restart", "done", ""),
-            new UnitResult("tpl@b.service", "try-restart", "done", ""),
-            new UnitResult("gone.service", "try-restart", "not-found", "")),
+            new UnitResult("app.service", JobAction.TRY_RESTART, JobEnd.DONE, ""),
+            new UnitResult("web.service", JobAction.RELOAD_OR_TRY_RESTART, JobEnd.DONE, ""),
+            new UnitResult("tpl@a.service", JobAction.TRY_RESTART, JobEnd.DONE, ""),
+            new UnitResult("tpl@b.service", JobAction.TRY_RESTART, JobEnd.DONE, ""),
+            new UnitResult("gone.service", JobAction.TRY_RESTART, NoJob.NOT_FOUND, "")),
         Set.copyOf(r.units()));
     assertEquals(1, peer.callsOf("Reexecute"));
     assertEquals(2, peer.connections());
@@ -435,7 +437,7 @@ class DBusUserManagerConnectorTest {
     UserTarget slow = new UserTarget(UID, "root", Set.of(new Mark(Mark.Kind.RESTART, "slow.service")));
     Result<Outcome> r = time(() -> worker.run(plan, slow));
     Outcome.TimedOut t = assertInstanceOf(Outcome.TimedOut.class, r.value());
-    assertEquals("wait-jobs", t.step());
+    assertEquals(net.userrestart.restart.Step.WAIT_JOBS, t.step());
     assertWithin(DEADLINE, r);
   }
 

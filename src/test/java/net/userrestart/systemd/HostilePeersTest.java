@@ -27,6 +27,7 @@ import net.userrestart.restart.ManagerAction;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.Plan;
 import net.userrestart.restart.Restarter;
+import net.userrestart.restart.Result;
 import net.userrestart.restart.UnitResult;
 import net.userrestart.restart.UserTarget;
 import net.userrestart.restart.UserWorker;
@@ -186,13 +187,13 @@ class HostilePeersTest {
     outcomes.forEach(o -> byUid.put(o.user().uid(), o));
     for (int healthy : List.of(1000, 1001)) {
       Outcome.Restarted r = assertInstanceOf(Outcome.Restarted.class, byUid.get(healthy), brief(byUid.get(healthy)));
-      assertEquals(List.of(new UnitResult(UNIT, "try-restart", "done", "")), r.units());
+      assertEquals(List.of(new UnitResult(UNIT, JobAction.TRY_RESTART, Result.JobEnd.DONE, "")), r.units());
     }
     for (int hostile : List.of(2001, 2002, 2003, 2004, 2005, 2006)) {
       Outcome o = byUid.get(hostile);
       assertFalse(o.ok(), brief(o));
       // Each ended by its own deadline or failure, none had to be given up on from outside.
-      assertNotEquals("run", Report.step(o), brief(o));
+      assertNotEquals("run", Report.step(o), brief(o)); // the step word, as the report shows it
     }
     // Their marks stay pending for the next run, but where the marked unit's own job was done.
     for (int hostile : List.of(2001, 2002, 2004, 2005, 2006)) {

@@ -224,7 +224,7 @@ public final class FakeConnector implements UserManagerConnector {
       public Batch enqueue(List<JobRequest> requests, boolean marked) {
         List<Enqueued> jobs = new ArrayList<>();
         for (JobRequest r : requests) {
-          record(r.action() + " " + r.unit());
+          record(r.action().word() + " " + r.unit());
           SystemdException e = restartErrors.get(r.unit());
           if (e != null && e.kind() == SystemdException.Kind.TIMEOUT) {
             return new Batch(jobs, Optional.empty(), Optional.of(e));
