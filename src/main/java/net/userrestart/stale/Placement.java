@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.stale;
+
+import java.util.Optional;
+import java.util.Set;
+import net.userrestart.systemd.UnitName;
+import net.userrestart.systemd.Uids;
+
+/**
+ * Where a process runs, read from its /proc/PID/cgroup: the UID of the user manager whose cgroup
+ * holds it, and the user unit below that manager. PID 1 created the cgroups down to
+ * {@code user@UID.service}; below it the user may create any name, so the unit is only taken
+ * when it is a valid unit name.
+ */
+public record Placement(int uid, String unit) {
+  /** The user manager's own scope, where systemd --user runs. */
+  public static final String MANAGER_SCOPE = "init.scope";
+
+  public boolean inManagerScope() {
+    return unit.equals(MANAGER_SCOPE);
+  }
+
+  /**
+   * The placement {@code cgroupFile} (the text of /proc/PID/cgroup) gives, when the process runs in
+   * a user unit of one of {@code uids}; empty for anything else (system services, sessions, kernel
+   * threads, odd or foreign paths).
+   */
+  public static Optional<Placement> parse(String cgroupFile, Set<Integer> uids) {
+    String path = systemdPath(cgroupFile);
+    if (path == null || !path.startsWith("/")) {
+      return Optional.empty();
+    }
+    String[] parts = path.substring(1).split("/", -1);
+    int i = skipSlices(parts, 0);
+    if (i >= parts.length) {
+      return Optional.empty();
+    }
+    Integer uid = managerUid(parts[i], uids);
+    if (uid == null) {
+      return Optional.empty();
+    }
+    i = skipSlices(parts, i + 1);
+    if (i >= parts.length) {
+      return Optional.empty(); // in the manager's cgroup itself or a slice: no unit
+    }
+    String unit = unescape(parts[i]);
+    if (UnitName.problem(unit) != null) {
+      return Optional.empty();
+    }
+    return Optional.of(new Placement(uid, unit));
+  }
+
+  /*
+   * systemd's hierarchy: the named one of a legacy or hybrid system ("1:name=systemd:/path"),
+   * else the unified one ("0::/path"). The kernel prints cgroup names unescaped, and below the
+   * user manager a user may name a cgroup anything, newlines included: a file with a line that is
+   * not "ID:CONTROLLERS:/PATH", or with systemd's line twice, is not attributed at all.
+   */
+  private static String systemdPath(String file) {
+    String unified = null;
+    String named = null;
+    for (String line : file.split("\n")) {
+      int first = line.indexOf(':');
+      int second = first < 0 ? -1 : line.indexOf(':', first + 1);
+      if (first <= 0 || second < 0 || !Uids.isDigits(line.substring(0, first))
+          || !line.startsWith("/", second + 1)) {
+        return null;
+      }
+      String controllers = line.substring(first + 1, second);
+      String path = line.substring(second + 1);
+      if (line.startsWith("0::")) {
+        if (unified != null) {
+          return null;
+        }
+        unified = path;
+      } else if (controllers.equals("name=systemd")) {
+        if (named != null) {
+          return null;
+        }
+        named = path;
+      }
+    }
+    return named != null ? named : unified;
+  }
+
+  private static int skipSlices(String[] parts, int from) {
+    int i = from;
+    while (i < parts.length && isSlice(unescape(parts[i]))) {
+      i++;
+    }
+    return i;
+  }
+
+  private static boolean isSlice(String name) {
+    return name.endsWith(".slice") && UnitName.problem(name) == null;
+  }
+
+  /* user@UID.service, with UID one of those asked for. */
+  private static Integer managerUid(String part, Set<Integer> uids) {
+    if (!part.startsWith("user@") || !part.endsWith(".service")) {
+      return null;
+    }
+    var uid = Uids.parse(part.substring("user@".length(), part.length() - ".service".length()));
+    return uid.isPresent() && uids.contains(uid.getAsInt()) ? uid.getAsInt() : null;
+  }
+
+  /* systemd's cg_unescape(): a name that could clash with a cgroup file got a '_' in front. */
+  private static String unescape(String part) {
+    return part.startsWith("_") ? part.substring(1) : part;
+  }
+}
