@@ -78,6 +78,7 @@ public final class Main {
     if (subcommands) {
       cl.addSubcommand("mark", new MarkCommand(context));
       cl.addSubcommand("list", new ListCommand(context));
+      cl.addSubcommand("stale", new StaleCommand(context));
       cl.addSubcommand("sandbox", new SandboxCommand(context));
     }
     cl.setCaseInsensitiveEnumValuesAllowed(true);

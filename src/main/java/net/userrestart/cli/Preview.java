@@ -18,7 +18,7 @@ record Preview(
     boolean empty,
     boolean plainAllUsers,
     boolean quiet) {
-  private static final Set<String> SUBCOMMANDS = Set.of("mark", "list", "sandbox");
+  private static final Set<String> SUBCOMMANDS = Set.of("mark", "list", "stale", "sandbox");
   /* The short options followed by a value (--user, --jobs). */
   private static final String TAKE_VALUES = "uj";
 
@@ -75,9 +75,12 @@ record Preview(
     return all == 1 && quiet <= 1;
   }
 
-  /** Whether the command asks PID 1 for the user managers first thing: restart and list do. */
+  /** Whether the command asks PID 1 for the user managers first thing: restart, list, stale do. */
   boolean asksPid1() {
-    return !empty && !help && !version && (subcommand == null || subcommand.equals("list"));
+    return !empty
+        && !help
+        && !version
+        && (subcommand == null || subcommand.equals("list") || subcommand.equals("stale"));
   }
 
   /** Whether picocli needs the subcommands' models: one is named, or help lists them. */
