@@ -26,7 +26,21 @@ public record Placement(int uid, String unit) {
    * threads, odd or foreign paths).
    */
   public static Optional<Placement> parse(String cgroupFile, Set<Integer> uids) {
-    String path = systemdPath(cgroupFile);
+    String[] paths = systemdPaths(cgroupFile);
+    if (paths == null) {
+      return Optional.empty();
+    }
+    Optional<Placement> unified = parsePath(paths[0], uids);
+    Optional<Placement> named = parsePath(paths[1], uids);
+    if (unified.isPresent()
+        && named.isPresent()
+        && (unified.get().uid() != named.get().uid() || !unified.get().unit().equals(named.get().unit()))) {
+      return Optional.empty(); // two answers: none is trusted
+    }
+    return unified.isPresent() ? unified : named;
+  }
+
+  private static Optional<Placement> parsePath(String path, Set<Integer> uids) {
     if (path == null || !path.startsWith("/")) {
       return Optional.empty();
     }
@@ -51,14 +65,15 @@ public record Placement(int uid, String unit) {
   }
 
   /*
-   * systemd's hierarchy: the named one of a legacy or hybrid system ("1:name=systemd:/path"),
-   * else the unified one ("0::/path"). The kernel prints cgroup names unescaped, and below the
-   * user manager a user may name a cgroup anything, newlines included: a file with a line that is
-   * not "ID:CONTROLLERS:/PATH", or with systemd's line twice, is not attributed at all.
+   * The paths in the unified hierarchy ("0::/path") and in systemd's named one of a legacy or
+   * hybrid system ("1:name=systemd:/path"), either null. Which one systemd uses depends on how it
+   * was booted (in a container, the other can be there and stale), so both are read; in hybrid
+   * mode they agree. The kernel prints cgroup names unescaped, and below the user manager a user
+   * may name a cgroup anything, newlines included: a file with a line that is not
+   * "ID:CONTROLLERS:/PATH", or with either line twice, is not attributed at all.
    */
-  private static String systemdPath(String file) {
-    String unified = null;
-    String named = null;
+  private static String[] systemdPaths(String file) {
+    String[] paths = new String[2];
     for (String line : file.split("\n")) {
       int first = line.indexOf(':');
       int second = first < 0 ? -1 : line.indexOf(':', first + 1);
@@ -67,20 +82,15 @@ public record Placement(int uid, String unit) {
         return null;
       }
       String controllers = line.substring(first + 1, second);
-      String path = line.substring(second + 1);
-      if (line.startsWith("0::")) {
-        if (unified != null) {
+      int which = line.startsWith("0::") ? 0 : controllers.equals("name=systemd") ? 1 : -1;
+      if (which >= 0) {
+        if (paths[which] != null) {
           return null;
         }
-        unified = path;
-      } else if (controllers.equals("name=systemd")) {
-        if (named != null) {
-          return null;
-        }
-        named = path;
+        paths[which] = line.substring(second + 1);
       }
     }
-    return named != null ? named : unified;
+    return paths;
   }
 
   private static int skipSlices(String[] parts, int from) {

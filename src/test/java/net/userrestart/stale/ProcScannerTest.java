@@ -124,6 +124,13 @@ class ProcScannerTest {
     // A legacy hierarchy: systemd's tree is the name=systemd one.
     proc.process(208, "12:pids:/x\n1:name=systemd:/user.slice/user-1000.slice/user@1000.service/app.slice/old.service\n", 100, 28, FOO)
         .maps(stale);
+    // A unified systemd in a container on a hybrid host: the named hierarchy says "/".
+    String v1 = "9:name=systemd:/\n8:pids:/\n1:cpu:/\n";
+    proc.process(211, v1 + unitCgroup(1000, "app.slice/uni.service"), 100, 30, FOO).maps(stale);
+    // Hybrid: both say the same; or they disagree, and neither is trusted.
+    String named = "1:name=systemd:/user.slice/user-1000.slice/user@1000.service/app.slice/";
+    proc.process(212, named + "hyb.service\n" + unitCgroup(1000, "app.slice/hyb.service"), 100, 31, FOO).maps(stale);
+    proc.process(213, named + "one.service\n" + unitCgroup(1000, "app.slice/two.service"), 100, 32, FOO).maps(stale);
     // Outside our cgroup namespace, paths start with "/..": not attributable.
     proc.process(209, "0::/../../user.slice/user-1000.slice/user@1000.service/app.slice/far.service\n", 100, 29, FOO)
         .maps(stale);
@@ -133,7 +140,9 @@ class ProcScannerTest {
             "1000 app-gnome-term-42.scope RESTART 200 1: " + LIBFOO,
             "1000 cpu.service RESTART 202 1: " + LIBFOO,
             "1000 deleg.service RESTART 201 1: " + LIBFOO,
-            "1000 old.service RESTART 208 1: " + LIBFOO),
+            "1000 hyb.service RESTART 212 1: " + LIBFOO,
+            "1000 old.service RESTART 208 1: " + LIBFOO,
+            "1000 uni.service RESTART 211 1: " + LIBFOO),
         brief(scan()));
   }
 
