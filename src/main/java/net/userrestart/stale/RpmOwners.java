@@ -25,23 +25,28 @@ import java.util.concurrent.TimeUnit;
  * up in that. The lists are those of the few packages that own replaced files, and bounded.
  */
 public final class RpmOwners implements PackageOwners {
-  private static final String FORMAT = "[%{FILENAMES}\\t%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n]";
+  private static final String FORMAT =
+      "[%{FILENAMES}\\t%{=NAME}-%{=VERSION}-%{=RELEASE}.%{=ARCH}\\n]";
   /* Well within ARG_MAX (2 MiB on Linux, shared with the environment). */
   private static final int MAX_ARG_BYTES = 512 * 1024;
   private static final int MAX_OUTPUT_BYTES = 64 << 20;
 
-  private final String rpm;
+  private final List<String> rpm;
   private final Duration timeout;
 
-  /** @param rpm the rpm program, such as "rpm" (looked up in PATH) */
-  public RpmOwners(String rpm, Duration timeout) {
-    this.rpm = rpm;
+  /**
+   * @param rpm the rpm command: the program ("rpm", looked up in PATH), and options such as
+   *     --dbpath
+   */
+  public RpmOwners(List<String> rpm, Duration timeout) {
+    this.rpm = List.copyOf(rpm);
     this.timeout = timeout;
   }
 
   @Override
   public Optional<Map<String, List<String>>> owners(Collection<String> paths) {
-    List<String> argv = new ArrayList<>(List.of(rpm, "-qf", "--qf", FORMAT));
+    List<String> argv = new ArrayList<>(rpm);
+    argv.addAll(List.of("-qf", "--qf", FORMAT));
     Set<String> asked = new LinkedHashSet<>();
     int bytes = 0;
     for (String path : paths) {

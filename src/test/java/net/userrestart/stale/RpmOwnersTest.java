@@ -56,7 +56,7 @@ class RpmOwnersTest {
   void oneQueryForAllPathsWithoutThoseItCannotAnswer() throws IOException {
     Path rpm = fakeRpm("/usr/bin/foo\\tfoo-2-1.noarch\\n/usr/lib/a.so\\tliba-1-1.noarch\\n");
     Optional<Map<String, List<String>>> owners =
-        new RpmOwners(rpm.toString(), Duration.ofSeconds(60))
+        new RpmOwners(List.of(rpm.toString()), Duration.ofSeconds(60))
             .owners(List.of("/usr/bin/foo", "/usr/lib/a.so", "/usr/lib/new\nline.so", "/usr/bin/foo", "/gone",
                 "/usr/lib/back\\slash.so", "relative"));
     assertEquals(
@@ -70,11 +70,69 @@ class RpmOwnersTest {
     assertEquals(List.of("/usr/bin/foo", "/usr/lib/a.so", "/gone", "end"), calls.subList(3, calls.size()));
   }
 
+  /** The real rpm, with a database of its own in which a package built here is recorded. */
+  @Test
+  void theRealRpmAnswers() throws IOException {
+    Path spec = dir.resolve("sur-owned.spec");
+    Files.writeString(
+        spec,
+        String.join(
+            "\n",
+            "Name: sur-owned",
+            "Version: 3",
+            "Release: 1",
+            "Summary: test",
+            "License: LGPL-2.1-or-later",
+            "BuildArch: noarch",
+            "%description",
+            "test",
+            "%install",
+            "mkdir -p %{buildroot}/opt/sur-owned",
+            "echo a > %{buildroot}/opt/sur-owned/a.so",
+            "echo b > %{buildroot}/opt/sur-owned/b",
+            "%files",
+            "/opt/sur-owned/a.so",
+            "/opt/sur-owned/b",
+            ""));
+    Path db = dir.resolve("db");
+    Files.createDirectories(db);
+    List<String> rpm = List.of("rpm", "--dbpath", db.toString());
+    sh("rpmbuild", "-bb", "--quiet", "--define", "_topdir " + dir.resolve("top"), "--define",
+        "_rpmdir " + dir.resolve("out"), "--define", "_build_id_links none", "--define",
+        "_rpmfilename %%{NAME}.rpm", spec.toString());
+    sh("rpm", "--dbpath", db.toString(), "--initdb");
+    List<String> install = new java.util.ArrayList<>(rpm);
+    install.addAll(List.of("-i", "--justdb", "--nodeps", "--nosignature"));
+    if (sh("rpm", "--help").contains("--force-debian")) {
+      install.add("--force-debian");
+    }
+    install.add(dir.resolve("out/sur-owned.rpm").toString());
+    sh(install.toArray(String[]::new));
+
+    assertEquals(
+        Optional.of(Map.of("/opt/sur-owned/a.so", List.of("sur-owned-3-1.noarch"), "/opt/sur-owned/b",
+            List.of("sur-owned-3-1.noarch"))),
+        new RpmOwners(rpm, Duration.ofSeconds(60)).owners(List.of("/opt/sur-owned/a.so", "/opt/sur-owned/b", "/opt/none")));
+  }
+
+  /** Runs a command, requires exit 0, returns its output. */
+  private String sh(String... argv) throws IOException {
+    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      assertEquals(0, p.waitFor(), () -> String.join(" ", argv) + ":\n" + out);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+    return out;
+  }
+
   @Test
   void noRpmNoOwners() {
     assertEquals(
         Optional.empty(),
-        new RpmOwners(dir.resolve("missing").toString(), Duration.ofSeconds(60)).owners(List.of("/usr/bin/foo")));
+        new RpmOwners(List.of(dir.resolve("missing").toString()), Duration.ofSeconds(60)).owners(List.of("/usr/bin/foo")));
   }
 
   @Test
@@ -82,7 +140,7 @@ class RpmOwnersTest {
     Path rpm = fakeRpm("");
     assertEquals(
         Optional.of(Map.of()),
-        new RpmOwners(rpm.toString(), Duration.ofSeconds(60)).owners(List.of("/a\nb")));
+        new RpmOwners(List.of(rpm.toString()), Duration.ofSeconds(60)).owners(List.of("/a\nb")));
     assertTrue(Files.notExists(dir.resolve("calls")));
   }
 }
