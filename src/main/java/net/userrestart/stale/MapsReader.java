@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.stale;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 
@@ -41,7 +41,7 @@ final class MapsReader {
    * @throws IOException when the file cannot be read (the process exited, for one)
    */
   Read read(Path maps, Consumer<String> found) throws IOException {
-    try (InputStream in = Files.newInputStream(maps)) {
+    try (InputStream in = new FileInputStream(maps.toString())) {
       int filled = 0;
       long total = 0;
       boolean skipping = false; // in a line too long for the buffer

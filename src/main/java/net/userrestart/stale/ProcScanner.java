@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.stale;
 
+import java.io.File;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -136,13 +137,14 @@ public final class ProcScanner {
 
   /** The PIDs in /proc, in ascending order: a report that does not change from run to run. */
   private List<Long> pids() throws IOException {
-    List<Long> pids = new ArrayList<>();
-    try (DirectoryStream<Path> dir = Files.newDirectoryStream(proc)) {
-      for (Path p : dir) {
-        String name = p.getFileName().toString();
-        if (Uids.isDigits(name) && name.length() <= 10) {
-          pids.add(Long.parseLong(name));
-        }
+    String[] names = new File(proc.toString()).list();
+    if (names == null) {
+      throw new IOException("cannot list " + proc);
+    }
+    List<Long> pids = new ArrayList<>(names.length);
+    for (String name : names) {
+      if (Uids.isDigits(name) && name.length() <= 10) {
+        pids.add(Long.parseLong(name));
       }
     }
     pids.sort(null);
@@ -187,8 +189,10 @@ public final class ProcScanner {
 
   /* A small /proc file, or null when it is gone, unreadable or longer than the bound. */
   private String read(long pid, String name) {
-    Path file = proc.resolve(Long.toString(pid)).resolve(name);
-    try (InputStream in = Files.newInputStream(file)) {
+    // FileInputStream rather than Files.newInputStream: a scan opens thousands of small files,
+    // and the plain stream costs less per open (measured: see the performance notes).
+    String file = proc + "/" + pid + "/" + name;
+    try (InputStream in = new FileInputStream(file)) {
       byte[] bytes = in.readNBytes(limits.cgroupBytes() + 1);
       if (bytes.length > limits.cgroupBytes()) {
         return null;
