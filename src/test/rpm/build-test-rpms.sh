@@ -7,6 +7,9 @@
 #   sur-test-etc   1 and 2   /etc/systemd/user unit, %user_restart_postun_with_reload
 #   sur-test-bin   1 and 2   like sur-test-app, its program in /usr/bin
 #   sur-trigger-probe 1      logs which file triggers fire (measurement aid)
+#   sur-test-stale 1 and 2   user unit running a program it ships, no mark (stale)
+#   sur-test-lib   1 and 2   a shared library, no unit (stale)
+#   sur-test-dlopen 1        user unit that dlopen()s sur-test-lib's library (stale)
 # Uses the repository's rpm/macros.systemd-user-restart, not an installed one.
 # No network; works with rpm >= 4.14, on rpm-based systems and on Debian's rpm package.
 set -euo pipefail
@@ -46,7 +49,10 @@ for v in 1 2; do
     build sur-test-other.spec "$v"
     build sur-test-etc.spec "$v"
     build sur-test-bin.spec "$v"
+    build sur-test-stale.spec "$v"
+    build sur-test-lib.spec "$v"
 done
 build sur-trigger-probe.spec
+build sur-test-dlopen.spec
 
 ls -1 "$outdir"/*.rpm

@@ -65,6 +65,7 @@ public final class Main {
     CommandLine cl = new CommandLine(new RestartCommand(context));
     cl.addSubcommand("mark", new MarkCommand(context));
     cl.addSubcommand("list", new ListCommand(context));
+    cl.addSubcommand("stale", new StaleCommand(context));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     return cl;
   }

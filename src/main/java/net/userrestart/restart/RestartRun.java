@@ -57,16 +57,11 @@ public final class RestartRun {
    * user, without re-exec or Markers=), and the pending marks.
    */
   public Listing list(Duration timeout) throws RunStoppedException {
-    checkHost();
-    Map<Integer, String> active;
+    Map<Integer, String> active = new LinkedHashMap<>();
     Map<Integer, Long> pids = new LinkedHashMap<>();
-    try (SystemManager pid1 = pid1(timeout)) {
-      active = activeManagers(pid1);
-      for (int uid : active.keySet()) {
-        pids.put(uid, pid1.managerPid(uid));
-      }
-    } catch (SystemdException e) {
-      throw pid1Unavailable(e);
+    for (ActiveManager m : activeManagers(timeout)) {
+      active.put(m.uid(), m.name());
+      pids.put(m.uid(), m.pid());
     }
     MarkStore.Pending pending = read();
     Request probe =
@@ -84,6 +79,23 @@ public final class RestartRun {
       managers.add(new Listing.Manager(o.user(), pids.getOrDefault(uid, 0L), o, wouldDo(o)));
     }
     return new Listing(managers, pending);
+  }
+
+  /** An active user manager as PID 1 lists it: its user, and the manager's own PID (0 unknown). */
+  public record ActiveManager(int uid, String name, long pid) {}
+
+  /** The active user managers, in UID order, with their PIDs; for commands that only look. */
+  public List<ActiveManager> activeManagers(Duration timeout) throws RunStoppedException {
+    checkHost();
+    List<ActiveManager> managers = new ArrayList<>();
+    try (SystemManager pid1 = pid1(timeout)) {
+      for (Map.Entry<Integer, String> e : activeManagers(pid1).entrySet()) {
+        managers.add(new ActiveManager(e.getKey(), e.getValue(), pid1.managerPid(e.getKey())));
+      }
+    } catch (SystemdException e) {
+      throw pid1Unavailable(e);
+    }
+    return managers;
   }
 
   /*
