@@ -25,14 +25,8 @@ command -v rpmbuild >/dev/null || die "rpmbuild not found (install rpm-build, or
 
 # Maven version -> RPM version: "-" is not allowed, "~" sorts a pre-release before the
 # release (0.2.0-SNAPSHOT -> 0.2.0~SNAPSHOT).
-version=
-if [ -f "$target/maven-archiver/pom.properties" ]; then
-    version=$(sed -n 's/^version=//p' "$target/maven-archiver/pom.properties")
-fi
-if [ -z "$version" ]; then
-    # The project's own <version>: the first one after its <artifactId>.
-    version=$(sed -n '/<artifactId>systemd-user-restart<\/artifactId>/,/<version>/{s/.*<version>\(.*\)<\/version>.*/\1/p}' "$src/pom.xml" | sed -n 1p)
-fi
+# The project's own <version>: the first one after the parent pom's <artifactId>.
+version=$(sed -n '/<artifactId>systemd-user-restart-parent<\/artifactId>/,/<version>/{s/.*<version>\(.*\)<\/version>.*/\1/p}' "$src/pom.xml" | sed -n 1p)
 [ -n "$version" ] || die "cannot find the project version"
 rpmversion=${version//-/\~}
 

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import net.userrestart.sandbox.ExecResult;
+import net.userrestart.sandbox.SandboxSpec;
+import net.userrestart.sandbox.SandboxUser;
+import net.userrestart.sandbox.Trial;
+import net.userrestart.testutil.Threads;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The tool's RPM as a packager's user gets it: real rpm transactions in a sandbox whose systemd
+ * runs a manager per user, with the test packages of it/src/test/rpm. The file triggers must
+ * re-execute every user's manager and restart exactly the units that %postun marked. Also a chroot
+ * on the host, without systemd, where the macros and triggers must do nothing.
+ */
+@Tag("systemd")
+@TestMethodOrder(MethodOrderer.MethodName.class)
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class RpmIT {
+  /** Marks itself for restart in %postun. */
+  static final String APP = "sur-test-app";
+  /** Marks nothing: an upgrade must leave its running process alone. */
+  static final String OTHER = "sur-test-other";
+  /** Like APP, its program in /usr/bin. */
+  static final String BIN = "sur-test-bin";
+  /** A sandbox booted inside a sandbox, with rpm transactions in it. */
+  static final Duration NESTED = Duration.ofMinutes(4);
+  static final String STORE = "/run/systemd-user-restart";
+  static final String STAMP = "/run/systemd-user-restart.rpm-transaction";
+  /** How long a restarted service may take to write its version once its start job is done. */
+  static final Duration SETTLE = Duration.ofSeconds(10);
+
+  static RpmTools.Packages packages;
+
+  @BeforeAll
+  static void buildPackages() throws IOException {
+    ToolSandbox.requireSandbox();
+    RpmTools.requireRpm();
+    packages = RpmTools.Packages.build();
+  }
+
+  @AfterAll
+  static void removePackages() {
+    if (packages != null) {
+      packages.close();
+    }
+  }
+
+  /** What one user's manager runs as a test package's unit. */
+  record Seen(String identity, String state, String description, String running, List<String> starts) {}
+
+  @Test
+  void a_upgradeRestartsTheMarkedUnitOfEveryUserAndNothingElse() throws IOException {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(2))) {
+      installAndStart(box);
+      Map<SandboxUser, Seen> app = seen(box, APP, 1);
+      Map<SandboxUser, Seen> other = seen(box, OTHER, 1);
+      Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
+
+      assertEquals("", rpmOk(box, install("-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
+
+      assertEquals(APP + "-2-1.noarch", rpmOk(box, "-q", APP));
+      for (SandboxUser u : box.users()) {
+        Seen now = seen(box, u, APP, 2);
+        assertRestarted(app.get(u), now, u);
+        assertEquals("active", now.state(), u + ": " + now);
+        assertEquals(APP + " version 2", now.running(), u + ": not running version 2");
+        assertEquals("systemd-user-restart test app, version 2", now.description(), u + ": " + now);
+        assertEquals(
+            List.of(APP + " version 1", APP + " version 2"), now.starts(), u + ": started " + now.starts());
+        assertEquals(other.get(u), seen(box, u, OTHER, 1), u + ": " + OTHER + " was touched");
+        assertTrue(box.managerGeneration(u).reexecs() > gens.get(u).reexecs(), u + ": manager not re-executed");
+      }
+      assertNoMarks(box);
+      // The installed tool: launcher, man page and bash completion, all usable.
+      String files = rpmOk(box, "-ql", "systemd-user-restart");
+      assertTrue(files.contains("/usr/share/man/man8/systemd-user-restart.8"), files);
+      assertTrue(files.contains("/usr/share/bash-completion/completions/systemd-user-restart"), files);
+      // The licences of what it bundles, next to its own (in NAME/ on Fedora, NAME-VERSION/ here).
+      for (String licence : List.of("LICENSE", "picocli.txt", "dbus-java.txt", "slf4j.txt")) {
+        assertTrue(
+            files.lines()
+                .anyMatch(f -> f.startsWith("/usr/share/licenses/systemd-user-restart") && f.endsWith("/" + licence)),
+            licence + " not in " + files);
+      }
+      assertTrue(box.root("sh", "-c", "MANWIDTH=80 man systemd-user-restart | grep -q 'EXIT STATUS'").ok(), "man page");
+      assertTrue(box.root("bash", "-n", "/usr/share/bash-completion/completions/systemd-user-restart").ok());
+      assertEquals(0, box.root("/usr/bin/systemd-user-restart", "list").exitCode());
+    }
+  }
+
+  @Test
+  void b_eraseRestartsNothing() throws IOException {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(2))) {
+      installAndStart(box);
+      Map<SandboxUser, Seen> app = seen(box, APP, 1);
+      Map<SandboxUser, Seen> other = seen(box, OTHER, 1);
+      Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
+
+      assertEquals("", rpmOk(box, "-e", APP), "a clean erase prints nothing");
+
+      assertFalse(rpm(box, "-q", APP).ok(), APP + " still installed");
+      for (SandboxUser u : box.users()) {
+        // The trigger did run: the manager re-executed and no longer finds the unit file...
+        assertTrue(box.managerGeneration(u).reexecs() > gens.get(u).reexecs(), u + ": manager not re-executed");
+        assertEquals("not-found", box.prop(u, APP + ".service", "LoadState"), u::toString);
+        // ...but restarted nothing, not even the erased package's own running unit.
+        Seen now = seen(box, u, APP, 1);
+        assertEquals(app.get(u).identity(), now.identity(), u + ": " + APP + " was restarted");
+        assertEquals(List.of(APP + " version 1"), now.starts(), u + ": " + APP + " was started again");
+        assertEquals(other.get(u), seen(box, u, OTHER, 1), u + ": " + OTHER + " was touched");
+      }
+      assertNoMarks(box);
+    }
+  }
+
+  @Test
+  void c_aHungManagerKeepsItsMarkAndTheTransactionStillSucceeds() throws IOException {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(2))) {
+      installAndStart(box);
+      SandboxUser ok = box.users().get(0);
+      SandboxUser hung = box.users().get(1);
+      Map<SandboxUser, Seen> app = seen(box, APP, 1);
+      Map<SandboxUser, Seen> other = seen(box, OTHER, 1);
+      String pid = Long.toString(box.managerPid(hung));
+
+      // The trigger passes no --timeout and nothing else sets it: the tool gives up on the stopped
+      // manager at its default deadline (15 s), which is most of this test's time.
+      long start = System.nanoTime();
+      box.root("kill", "-STOP", pid).orThrow("kill -STOP " + pid);
+      ExecResult upgrade;
+      try {
+        upgrade = rpm(box, install("-U", packages.test(APP, 2)));
+      } finally {
+        box.root("kill", "-CONT", pid).orThrow("kill -CONT " + pid);
+      }
+      System.err.printf(
+          "RpmIT: upgrade with %s's manager stopped took %d ms%n",
+          hung.name(), (System.nanoTime() - start) / 1_000_000);
+
+      assertEquals(0, upgrade.exitCode(), () -> "the tool's failure failed the transaction:\n" + upgrade);
+      String out = RpmTools.withoutBanner(upgrade.stdout() + "\n" + upgrade.stderr());
+      assertTrue(
+          out.contains("user " + hung.name() + " (" + hung.uid() + ")"), "the failure is not reported:\n" + out);
+      assertFalse(out.contains("user " + ok.name() + " ("), "the user that succeeded is reported:\n" + out);
+
+      Seen okApp = seen(box, ok, APP, 2);
+      assertRestarted(app.get(ok), okApp, ok);
+      assertEquals(APP + " version 2", okApp.running(), ok + ": not running version 2");
+      Seen hungApp = seen(box, hung, APP, 1);
+      assertEquals(app.get(hung), hungApp, hung + ": the stopped user's unit changed");
+      for (SandboxUser u : box.users()) {
+        assertEquals(other.get(u), seen(box, u, OTHER, 1), u + ": " + OTHER + " was touched");
+      }
+      assertEquals(
+          List.of("user/" + hung.uid() + "/restart/" + APP + ".service"),
+          pendingMarks(box),
+          "the stopped user's mark is not pending for it alone");
+
+      // The next transaction that changes a user unit takes the waiting mark, for that user only.
+      assertEquals("", rpmOk(box, install("-U", packages.test(OTHER, 2))), "a clean upgrade prints nothing");
+
+      Seen later = seen(box, hung, APP, 2);
+      assertRestarted(hungApp, later, hung);
+      assertEquals(APP + " version 2", later.running(), hung + ": not running version 2");
+      assertEquals(okApp, seen(box, ok, APP, 2), ok + ": restarted again");
+      for (SandboxUser u : box.users()) {
+        Seen o = seen(box, u, OTHER, 1);
+        // Re-executed: the manager reads the new unit file, but the process is still version 1.
+        assertEquals("systemd-user-restart test other, version 2", o.description(), u + ": " + o);
+        assertEquals(other.get(u).identity(), o.identity(), u + ": " + OTHER + " was restarted");
+        assertEquals(OTHER + " version 1", o.running(), u + ": " + o);
+      }
+      assertNoMarks(box);
+    }
+  }
+
+  /**
+   * An image build or chroot: rpm --root on the host, which has no /run/systemd/system. The
+   * scriptlets and triggers run (the root has a shell, and a probe package shows the trigger slots
+   * fired) but leave no mark, no stamp and start nothing, here or in the host's /run.
+   */
+  @Test
+  void d_chrootWithoutSystemdDoesNothing(@TempDir Path tmp) throws IOException {
+    assertEquals(
+        "0", RpmTools.host(Duration.ofSeconds(10), "id", "-u").output().strip(), "rpm --root needs root");
+    Path root = tmp.resolve("root");
+    RpmTools.HostResult made =
+        RpmTools.host(Duration.ofMinutes(1), "sh", "-c", MKROOT, "mkroot", root.toString());
+    assertEquals(0, made.exitCode(), () -> "making the root failed:\n" + made.output());
+    String hostBefore = hostRunState();
+
+    rootRpmOk(root, "--initdb");
+    assertEquals(
+        "",
+        rootRpmOk(
+            root,
+            install("-i", packages.tool(), packages.test("sur-trigger-probe", 1), packages.test(APP, 1))),
+        "a clean install prints nothing");
+    Path probe = root.resolve("var/log/sur-trigger-probe.log");
+    Files.writeString(probe, "");
+    assertEquals("", rootRpmOk(root, install("-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
+
+    assertEquals(APP + "-2-1.noarch", rootRpmOk(root, "-q", APP));
+    List<String> fired = Files.readAllLines(probe);
+    for (String slot : List.of("in-900899-both ", "postun-9999-usr ")) {
+      assertTrue(
+          fired.stream().anyMatch(l -> l.startsWith(slot)), "trigger " + slot + "did not fire: " + fired);
+    }
+    for (String line : fired) {
+      assertTrue(line.endsWith(" marks="), "a mark was written: " + line);
+    }
+    for (String p : List.of(STORE, STAMP)) {
+      assertFalse(
+          Files.exists(root.resolve(p.substring(1)), LinkOption.NOFOLLOW_LINKS), "written in the root: " + p);
+    }
+    String hostAfter = hostRunState();
+    assertEquals(hostBefore, hostAfter, "the host's /run changed");
+    if (hostBefore.contains(STORE + " absent")) {
+      assertFalse(Files.exists(Path.of(STORE), LinkOption.NOFOLLOW_LINKS), STORE + " created on the host");
+    }
+  }
+
+  /**
+   * The packager's check with the tool and its sandbox installed from their RPMs, the launcher in /usr/bin: a
+   * trial package that installs into /usr/bin installs, upgrades and is restarted. The sandbox
+   * command runs in a sandbox of its own, as a service of that sandbox's systemd, so that the
+   * cgroups it makes are in that sandbox's cgroup namespace.
+   */
+  @Test
+  void e_theInstalledToolsSandboxLetsTrialPackagesInstallIntoUsrBin() throws IOException {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(0))) {
+      assertEquals(
+          "", rpmOk(box, install("-i", packages.tool(), packages.sandbox())), "installing the tool prints nothing");
+      // The tool's own package holds no sandbox, in no file and no class of its jar.
+      String toolFiles = rpmOk(box, "-ql", "systemd-user-restart");
+      assertFalse(toolFiles.contains("sandbox"), toolFiles);
+      ExecResult classes =
+          box.root(
+              "python3", "-c",
+              "import sys, zipfile; print(sorted({n.rsplit('/', 1)[0] for n in zipfile.ZipFile(sys.argv[1]).namelist()}))",
+              "/usr/share/systemd-user-restart/systemd-user-restart.jar");
+      assertTrue(classes.ok() && classes.stdout().contains("net/userrestart/cli"), classes::toString);
+      assertFalse(classes.stdout().contains("net/userrestart/sandbox"), classes::toString);
+      ExecResult r =
+          box.sandbox.exec(
+              NESTED,
+              "systemd-run", "--wait", "--pipe", "--quiet", "--",
+              "/usr/bin/systemd-user-restart", "sandbox", "--users", "1",
+              "--install", packages.test(BIN, 1).toString(),
+              "--upgrade", packages.test(BIN, 2).toString(),
+              "--expect-restart", BIN + ".service");
+      assertEquals(0, r.exitCode(), r::toString);
+      assertTrue(r.stdout().contains("All expectations met."), r::toString);
+      assertTrue(r.stderr().contains("torn down"), r::toString);
+    }
+  }
+
+  // --- In the sandbox -------------------------------------------------------------------------
+
+  /** Our RPM, then sur-test-app 1 and sur-test-other 1, with rpm; both units started for every user. */
+  private static void installAndStart(ToolSandbox box) throws IOException {
+    assertEquals("", rpmOk(box, install("-i", packages.tool())), "installing the tool prints nothing");
+    assertEquals(
+        "",
+        rpmOk(box, install("-i", packages.test(APP, 1), packages.test(OTHER, 1))),
+        "installing the test packages prints nothing");
+    for (SandboxUser u : box.users()) {
+      box.userctl(u, "start", APP + ".service", OTHER + ".service");
+    }
+    for (SandboxUser u : box.users()) {
+      for (String pkg : List.of(APP, OTHER)) {
+        Seen s = seen(box, u, pkg, 1);
+        assertEquals("active", s.state(), u + ": " + pkg + " " + s);
+        assertEquals(pkg + " version 1", s.running(), u + ": " + pkg + " " + s);
+      }
+    }
+  }
+
+  private static String[] install(String mode, Path... rpms) {
+    List<String> args = new ArrayList<>();
+    args.add(mode);
+    args.addAll(RpmTools.installOptions());
+    for (Path p : rpms) {
+      args.add(p.toString());
+    }
+    return args.toArray(String[]::new);
+  }
+
+  /** rpm inside the sandbox, on its own root and database. */
+  private static ExecResult rpm(ToolSandbox box, String... args) {
+    List<String> argv = new ArrayList<>(List.of("rpm", "--dbpath", Trial.RPM_DB));
+    argv.addAll(List.of(args));
+    return box.root(argv.toArray(String[]::new));
+  }
+
+  /** Runs rpm inside, requires exit 0, returns its output without Debian's banner. */
+  private static String rpmOk(ToolSandbox box, String... args) {
+    ExecResult r = rpm(box, args);
+    assertEquals(0, r.exitCode(), () -> "rpm " + String.join(" ", args) + ":\n" + r);
+    return RpmTools.withoutBanner(r.stdout() + "\n" + r.stderr());
+  }
+
+  /**
+   * The unit of {@code pkg} in {@code u}'s manager. A start job is done once the service is
+   * forked, before its script wrote its version: waits until the version file and the last line
+   * of the starts log name {@code version}, then returns what is there (the asserts tell).
+   */
+  private static Seen seen(ToolSandbox box, SandboxUser u, String pkg, int version) {
+    String expected = pkg + " version " + version;
+    long end = System.nanoTime() + SETTLE.toNanos();
+    while (true) {
+      String running = cat(box, u.runtimeDir() + "/" + pkg + ".version").strip();
+      List<String> starts = cat(box, u.runtimeDir() + "/" + pkg + ".starts").lines().toList();
+      boolean settled =
+          running.equals(expected) && !starts.isEmpty() && starts.get(starts.size() - 1).equals(expected);
+      if (settled || System.nanoTime() - end > 0) {
+        Map<String, String> p =
+            box.props(u, pkg + ".service", "MainPID", "InvocationID", "ActiveState", "Description");
+        return new Seen(
+            p.get("MainPID") + "/" + p.get("InvocationID"),
+            p.get("ActiveState"),
+            p.get("Description"),
+            running,
+            starts);
+      }
+      Threads.sleep(50);
+    }
+  }
+
+  private static Map<SandboxUser, Seen> seen(ToolSandbox box, String pkg, int version) {
+    Map<SandboxUser, Seen> all = new HashMap<>();
+    for (SandboxUser u : box.users()) {
+      all.put(u, seen(box, u, pkg, version));
+    }
+    return all;
+  }
+
+  /** A restart: new MainPID and new InvocationID. */
+  private static void assertRestarted(Seen before, Seen after, SandboxUser u) {
+    String[] b = before.identity().split("/");
+    String[] a = after.identity().split("/");
+    assertNotEquals(b[0], a[0], u + ": same MainPID, not restarted: " + after);
+    assertNotEquals(b[1], a[1], u + ": same InvocationID, not restarted: " + after);
+  }
+
+  private static String cat(ToolSandbox box, String path) {
+    ExecResult r = box.root("cat", path);
+    return r.ok() ? r.stdout() : "";
+  }
+
+  /** Files left in the mark store, relative to it, but its lock. */
+  private static List<String> pendingMarks(ToolSandbox box) {
+    ExecResult r = box.root("sh", "-c", "cd " + STORE + " && find . -type f ! -path ./lock | sort");
+    assertEquals(0, r.exitCode(), () -> "no mark store at " + STORE + ":\n" + r);
+    return r.stdout().lines().map(l -> l.substring(2)).toList();
+  }
+
+  /** Nothing in the store, and the installed tool agrees. */
+  private static void assertNoMarks(ToolSandbox box) {
+    assertEquals(List.of(), pendingMarks(box), "marks left in " + STORE);
+    ExecResult list = box.root("/usr/bin/systemd-user-restart", "list", "--json");
+    assertEquals(0, list.exitCode(), list::toString);
+    assertTrue(
+        list.stdout().contains("\"marks\":{\"restart\":[],\"reload\":[],\"perUser\":{},\"invalid\":[]}"),
+        () -> "the tool lists marks:\n" + list);
+  }
+
+  // --- On the host ----------------------------------------------------------------------------
+
+  /**
+   * A root that can run scriptlets: the host's /bin/sh and mkdir with their libraries, /dev/null,
+   * and a /run without systemd/system, as in an image build.
+   */
+  static final String MKROOT =
+      """
+      set -eu
+      r=$1
+      mkdir -p "$r"/usr/bin "$r"/usr/lib "$r"/usr/lib64 "$r"/var/lib/rpm "$r"/var/log \\
+          "$r"/var/tmp "$r"/tmp "$r"/etc "$r"/dev "$r"/run
+      ln -s usr/bin "$r/bin"; ln -s usr/lib "$r/lib"; ln -s usr/lib64 "$r/lib64"
+      sh=$(readlink -f /bin/sh)
+      for f in "$sh" "$(readlink -f "$(command -v mkdir)")"; do
+          cp -L "$f" "$r/usr/bin/${f##*/}"
+          for l in $(ldd "$f" | grep -o '/[^ ]*'); do
+              mkdir -p "$r${l%/*}"; cp -L "$l" "$r$l"
+          done
+      done
+      [ -e "$r/usr/bin/sh" ] || ln -s "${sh##*/}" "$r/usr/bin/sh"
+      mknod -m 666 "$r/dev/null" c 1 3 2>/dev/null || : > "$r/dev/null"
+      """;
+
+  /** rpm --root on the host; requires exit 0, returns its output without Debian's banner. */
+  private static String rootRpmOk(Path root, String... args) {
+    List<String> argv = new ArrayList<>(List.of("rpm", "--root", root.toString(), "--dbpath", Trial.RPM_DB));
+    argv.addAll(List.of(args));
+    RpmTools.HostResult r = RpmTools.host(Duration.ofMinutes(2), argv.toArray(String[]::new));
+    assertEquals(0, r.exitCode(), () -> String.join(" ", argv) + ":\n" + r.output());
+    return RpmTools.withoutBanner(r.output());
+  }
+
+  /** Whether the host has the paths the tool and the triggers write, and what is in them. */
+  private static String hostRunState() throws IOException {
+    StringBuilder sb = new StringBuilder();
+    for (String p : List.of(STORE, STAMP, "/run/systemd/system")) {
+      Path f = Path.of(p);
+      sb.append(p).append(Files.exists(f, LinkOption.NOFOLLOW_LINKS) ? " exists" : " absent").append('\n');
+      if (Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS)) {
+        try (Stream<Path> s = Files.walk(f)) {
+          s.map(Path::toString).sorted().forEach(x -> sb.append("  ").append(x).append('\n'));
+        }
+      }
+    }
+    return sb.toString();
+  }
+}
