@@ -2,7 +2,6 @@
 package net.userrestart.cli;
 
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -38,9 +37,8 @@ final class EarlyRestart {
             new Callable<>() {
               @Override
               public List<Outcome> call() {
-                Map<Integer, String> active =
-                    Steps.activeManagers(context.host(), request.timeout());
-                return RestartCommand.restart(context, request, active, log);
+                Steps.Managers managers = Steps.managers(context.host(), request.timeout());
+                return RestartCommand.restart(context, request, managers, log);
               }
             });
     Thread t = new Thread(task, "early-restart");

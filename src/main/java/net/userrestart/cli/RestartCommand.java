@@ -166,9 +166,11 @@ final class RestartCommand implements Callable<Integer> {
       // The same request, begun while this one was parsed.
       outcomes = context.early().get().outcomes();
     } else {
-      Map<Integer, String> active = Steps.activeManagers(host, request.timeout());
+      Steps.Managers managers = Steps.managers(host, request.timeout());
       outcomes =
-          request.dryRun() ? dryRun(request, active, log) : restart(context, request, active, log);
+          request.dryRun()
+              ? dryRun(request, managers.active(), log)
+              : restart(context, request, managers, log);
     }
     PrintWriter out = spec.commandLine().getOut();
     Report.of(output.json, output.quiet).write(outcomes, request.dryRun(), out);
@@ -228,11 +230,12 @@ final class RestartCommand implements Callable<Integer> {
 
   /** Claims the marks, works on every chosen user manager, settles the marks; the outcomes. */
   static List<Outcome> restart(
-      Context context, Request request, Map<Integer, String> active, Log log) {
+      Context context, Request request, Steps.Managers managers, Log log) {
     MarkStore store = context.marks();
+    Map<Integer, String> active = managers.active();
     try (MarkStore.Lock lock = store.lock()) {
       MarkStore.Claim claim =
-          store.claim(lock, active.keySet(), Planner.chosen(request, active).keySet());
+          store.claim(lock, managers.kept(), Planner.chosen(request, active).keySet());
       Steps.warnInvalid(log, claim.invalid());
       Plan plan = Planner.plan(request, active, claim);
       List<Outcome> outcomes = Steps.run(context.host(), plan, log, new Finished(log, claim));

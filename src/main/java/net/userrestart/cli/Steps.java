@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import net.userrestart.log.Log;
 import net.userrestart.marks.MarkStore;
@@ -55,10 +57,21 @@ final class Steps {
     }
   }
 
-  /** The UIDs of the active user managers, in order, with their user names; PID 1 let go. */
-  static Map<Integer, String> activeManagers(Host host, Duration timeout) {
+  /**
+   * The active user managers, in UID order, with their user names, and the users whose marks are
+   * kept: those and the managers still starting.
+   */
+  record Managers(Map<Integer, String> active, Set<Integer> kept) {}
+
+  /** The user managers as PID 1 lists them; PID 1 let go. */
+  static Managers managers(Host host, Duration timeout) {
     try (SystemManager pid1 = connect(host, timeout)) {
-      return activeManagers(host, pid1);
+      Map<Integer, String> active = activeManagers(host, pid1);
+      Set<Integer> kept = new TreeSet<>(active.keySet());
+      kept.addAll(pid1.startingUserManagers());
+      return new Managers(active, kept);
+    } catch (SystemdException e) {
+      throw unavailable(e);
     }
   }
 

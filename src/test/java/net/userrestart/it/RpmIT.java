@@ -267,6 +267,40 @@ class RpmIT {
     }
   }
 
+  /**
+   * A user's manager that is still starting during the transaction (user@UID.service activating:
+   * here held in an ExecStartPre) is not worked on, and keeps the transaction's marks for the next
+   * run; the other user is served as usual.
+   */
+  @Test
+  void g_aManagerStillStartingKeepsTheMarks() throws IOException {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(2))) {
+      installAndStart(box);
+      SandboxUser ok = box.users().get(0);
+      SandboxUser starting = box.users().get(1);
+      Map<SandboxUser, Seen> app = seen(box, APP, 1);
+      String unit = "user@" + starting.uid() + ".service";
+      box.root("systemctl", "stop", unit).orThrow("stopping " + unit);
+      box.root(
+              "sh", "-c",
+              "mkdir -p /run/systemd/system/" + unit + ".d && printf '[Service]\\nExecStartPre=/bin/sleep 300\\n'"
+                  + " > /run/systemd/system/" + unit + ".d/slow.conf && systemctl daemon-reload")
+          .orThrow("the drop-in");
+      box.root("systemctl", "start", "--no-block", unit).orThrow("starting " + unit);
+      assertEquals("activating", box.root("systemctl", "show", "-p", "ActiveState", "--value", unit).stdout().strip());
+
+      assertEquals("", rpmOk(box, install("-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
+
+      assertEquals("activating", box.root("systemctl", "show", "-p", "ActiveState", "--value", unit).stdout().strip());
+      Seen okApp = seen(box, ok, APP, 2);
+      assertRestarted(app.get(ok), okApp, ok);
+      assertEquals(
+          List.of("user/" + starting.uid() + "/restart/" + APP + ".service"),
+          pendingMarks(box),
+          "the starting manager's mark is not kept for it");
+    }
+  }
+
   /** A JAVA_HOME whose java logs its use, then runs the real one. */
   static final String FAKE_JDK =
       """
