@@ -159,7 +159,10 @@ final class PeerLink implements AutoCloseable {
     return -1;
   }
 
-  /** Who the kernel says is at the other end. */
+  /**
+   * Who the kernel says is at the other end. The JDK names the uid and gid with user and group
+   * database lookups, which can hang: see {@link SocketGuard#checkPeer}.
+   */
   UserPrincipal peer() throws IOException {
     return channel.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
   }
