@@ -287,11 +287,16 @@ class RpmIT {
                   + " > /run/systemd/system/" + unit + ".d/slow.conf && systemctl daemon-reload")
           .orThrow("the drop-in");
       box.root("systemctl", "start", "--no-block", unit).orThrow("starting " + unit);
-      assertEquals("activating", box.root("systemctl", "show", "-p", "ActiveState", "--value", unit).stdout().strip());
+      // The start job runs once PID 1 gets to it.
+      long until = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+      while (!activeState(box, unit).equals("activating") && System.nanoTime() - until < 0) {
+        Threads.sleep(50);
+      }
+      assertEquals("activating", activeState(box, unit));
 
       assertEquals("", rpmOk(box, install("-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
 
-      assertEquals("activating", box.root("systemctl", "show", "-p", "ActiveState", "--value", unit).stdout().strip());
+      assertEquals("activating", activeState(box, unit), "the manager is no longer starting: the test proves nothing");
       Seen okApp = seen(box, ok, APP, 2);
       assertRestarted(app.get(ok), okApp, ok);
       assertEquals(
@@ -299,6 +304,10 @@ class RpmIT {
           pendingMarks(box),
           "the starting manager's mark is not kept for it");
     }
+  }
+
+  private static String activeState(ToolSandbox box, String unit) {
+    return box.root("systemctl", "show", "-p", "ActiveState", "--value", unit).stdout().strip();
   }
 
   /** A JAVA_HOME whose java logs its use, then runs the real one. */
