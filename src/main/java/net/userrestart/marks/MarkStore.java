@@ -138,11 +138,10 @@ public final class MarkStore {
 
   /**
    * Claims what one run acts on: the marks for every user and the own marks of each chosen user
-   * whose manager is kept, by renaming them into {@code .claimed} folders. Marks a dead run left
-   * claimed are claimed again. {@code kept} are the users whose marks are kept: those whose
-   * manager is active, and those whose manager is still starting, reloading or waiting to restart
-   * (it may have read the old files; it gets every mark, for the next run). Folders of other users
-   * are dropped: their manager is gone, and will start on the new files. Needs the lock.
+   * in {@code kept}, by renaming them into {@code .claimed} folders; a dead run's claims are
+   * claimed again. {@code kept}: users with an active manager, or one still starting (it may have
+   * read the old files: it keeps every mark, for the next run). Other users' folders are dropped:
+   * their manager is gone, and will start on the new files. Needs the lock.
    *
    * <p>Marks for every user are not copied per user here but only at the end, for the users that
    * still need them (see {@link Claim#settle}): this step, which comes before any manager is
