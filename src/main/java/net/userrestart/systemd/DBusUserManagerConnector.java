@@ -74,7 +74,7 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
     }
     try {
       // The socket may have been swapped since it was checked: who is at the other end?
-      guard.checkPeer(uid, checked, link::peer, deadline);
+      guard.checkPeer(uid, checked, link, deadline);
       return new DBusUserManager(link, deadline);
     } catch (SystemdException | RuntimeException e) {
       link.close();

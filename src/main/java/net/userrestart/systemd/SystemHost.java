@@ -27,7 +27,8 @@ public final class SystemHost implements Host {
   private static final Duration NAME_WAIT = Duration.ofMillis(500);
 
   private final Map<String, String> environment;
-  private final UserNames names = new UserNames(SystemHost::nssName, NAME_WAIT);
+  /* Made at the first user missing from /etc/passwd: most runs need none. */
+  private UserNames names;
   private DBusSystemManager.Opening early;
   private Passwd passwd;
 
@@ -99,7 +100,14 @@ public final class SystemHost implements Host {
   @Override
   public String userName(int uid) {
     String name = passwd().names().get(uid);
-    return name != null ? name : names.of(uid).orElse(Integer.toString(uid));
+    return name != null ? name : names().of(uid).orElse(Integer.toString(uid));
+  }
+
+  private synchronized UserNames names() {
+    if (names == null) {
+      names = new UserNames(SystemHost::nssName, NAME_WAIT);
+    }
+    return names;
   }
 
   /*
