@@ -52,7 +52,9 @@ cp "$repo/LICENSE" "$repo/README.md" "$repo/pom.xml" "$fake/"
 cat > "$fake/bin/systemd-user-restart" <<'STUB'
 #!/bin/sh
 # Test stub: logs the call and the marks it would act on, consumes them unless --dry-run
-# or /etc/sur-stub-keep-marks exists, and fails when /etc/sur-stub-fail exists.
+# or /etc/sur-stub-keep-marks exists, and fails when /etc/sur-stub-fail exists. It takes
+# 20 ms, as the tool takes far more: the triggers' stamp must be newer than the rpmdb by
+# more than the kernel's coarse file time step.
 m=
 for f in /run/systemd-user-restart/restart/* /run/systemd-user-restart/reload/*; do
     [ -e "$f" ] && m="$m ${f#/run/systemd-user-restart/}"
@@ -63,6 +65,7 @@ case " $* " in
     *) [ -e /etc/sur-stub-keep-marks ] ||
            rm -f /run/systemd-user-restart/restart/* /run/systemd-user-restart/reload/* ;;
 esac
+sleep 0.02
 [ ! -e /etc/sur-stub-fail ] || exit 3
 STUB
 SUR_SRCDIR=$fake "$repo/rpm/build-rpm.sh" "$work/rpms" >/dev/null
@@ -118,7 +121,7 @@ mkroot() { # DIR SHELL
     mkdir -p "$r"/usr/bin "$r"/usr/lib "$r"/usr/lib64 "$r"/var/lib/rpm "$r"/var/log \
         "$r"/var/tmp "$r"/tmp "$r"/etc "$r"/dev "$r"/run/systemd/system
     ln -s usr/bin "$r/bin"; ln -s usr/lib "$r/lib"; ln -s usr/lib64 "$r/lib64"
-    for b in "$2" mkdir rm; do
+    for b in "$2" mkdir rm sleep; do
         f=$(command -v "$b")
         cp -L "$f" "$r/usr/bin/${b##*/}"
         for l in $(ldd "$f" | grep -o '/[^ ]*'); do
@@ -195,7 +198,13 @@ run_suite() { # SHELL
     step "$r" "reinstall sur-test-app 2 while the tool fails" -U --replacepkgs "$t/sur-test-app-2-1.noarch.rpm"
     check "failing tool: ran once, transaction still succeeded" \
         "--all-users --quiet marks=restart/sur-test-app.service" "$(stub_log "$r")"
-    rm -f "$r/etc/sur-stub-fail"
+    touch "$r/etc/sur-trigger-probe-late-mark"
+    step "$r" "reinstall sur-test-app 2 while the tool fails, a later trigger marks sur-late.service" \
+        -U --replacepkgs "$t/sur-test-app-2-1.noarch.rpm"
+    check "late mark after a failed run: postun 9999 reexecs again, never --no-reexec" \
+        "--all-users --quiet marks=restart/sur-test-app.service
+--all-users --quiet marks=restart/sur-late.service" "$(stub_log "$r")"
+    rm -f "$r/etc/sur-stub-fail" "$r/etc/sur-trigger-probe-late-mark"
 
     step "$r" "erase sur-test-app" -e sur-test-app
     check "erase: one run (postun 1000099), no mark" "--all-users --quiet marks=" "$(stub_log "$r")"
@@ -235,6 +244,11 @@ run_suite() { # SHELL
 --all-users --quiet marks=restart/sur-test-app.service" "$(stub_log "$r")"
     rm -rf "$r/etc/sur-stub-keep-marks" "$r/run/systemd-user-restart.rpm-transaction" "$r/run/systemd-user-restart"
 
+    # One process, two transactions (as PackageKit, dnf5daemon, python-rpm): the stamp has
+    # the same parent both times (and no /proc here, so the PID alone), yet the second,
+    # erase-only transaction still runs the tool.
+    two_transactions "$r"
+
     # --notriggers: the mark stays for a later run (how to inspect it with --dry-run).
     step "$r" "reinstall sur-test-app 2 with --notriggers" -U --replacepkgs --notriggers "$t/sur-test-app-2-1.noarch.rpm"
     check "--notriggers: no run, the mark stays" " restart/sur-test-app.service" "$(stub_log "$r") $(marks "$r")"
@@ -263,6 +277,28 @@ run_suite() { # SHELL
     check "installing the tool: no mark left" "" "$(marks "$r")"
 
     measure "$r"
+}
+
+two_transactions() { # ROOT
+    local r=$1 rc=0
+    if ! /usr/bin/python3 -c 'import rpm' 2>/dev/null; then
+        fail "two transactions in one process: python3-rpm is missing (.ci/setup installs it)"
+        return
+    fi
+    step "$r" "install sur-test-other 1" -i "$t/sur-test-other-1-1.noarch.rpm"
+    : > "$r/var/log/sur-stub.log"; : > "$r/var/log/sur-trigger-probe.log"
+    "$here/rpm-transactions.py" "$r" /var/lib/rpm upgrade "$t/sur-test-other-2-1.noarch.rpm" \
+        -- erase sur-test-other >"$work/rpm.out" 2>&1 || rc=$?
+    echo "--- python-rpm: upgrade sur-test-other 1->2, then erase it -> exit $rc"
+    sed 's/^/    probe: /' "$r/var/log/sur-trigger-probe.log"
+    sed 's/^/    tool:  /' "$r/var/log/sur-stub.log"
+    check "two transactions in one process: both succeed" 0 "$rc"
+    check "two transactions in one process: the triggers fire as with rpm, twice" \
+        "in-900899-both in-100-both postun-1000099-usr postun-9999-usr postun-1000099-usr postun-9999-usr" \
+        "$(probe_fired "$r")"
+    check "two transactions in one process: each runs the tool with its reexec" \
+        "--all-users --quiet marks=
+--all-users --quiet marks=" "$(stub_log "$r")"
 }
 
 # --- Cost of the marking scriptlet ------------------------------------------------------

@@ -200,6 +200,131 @@ class RpmIT {
   }
 
   /**
+   * One process, two transactions, as PackageKit, dnf5daemon or a python-rpm script run them:
+   * the triggers' parent is the same process both times, yet the second, erase-only transaction
+   * re-executes the managers again (the erased unit is gone from them).
+   */
+  @Test
+  void e_twoTransactionsInOneProcessEachReexecute() throws IOException {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(2))) {
+      installAndStart(box);
+      Map<SandboxUser, Seen> app = seen(box, APP, 1);
+      Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
+      String script = ToolSandbox.PROJECT.resolve("src/test/rpm/rpm-transactions.py").toString();
+
+      ExecResult r =
+          box.root(
+              "/usr/bin/python3", script, "/", Trial.RPM_DB,
+              "upgrade", packages.test(APP, 2).toString(), "--", "erase", OTHER);
+
+      assertEquals(0, r.exitCode(), () -> "python-rpm transactions failed:\n" + r);
+      assertEquals(APP + "-2-1.noarch", rpmOk(box, "-q", APP));
+      assertFalse(rpm(box, "-q", OTHER).ok(), OTHER + " still installed");
+      for (SandboxUser u : box.users()) {
+        Seen now = seen(box, u, APP, 2);
+        assertRestarted(app.get(u), now, u);
+        assertEquals(APP + " version 2", now.running(), u + ": not running version 2");
+        assertEquals("not-found", box.prop(u, OTHER + ".service", "LoadState"), u + ": no reexec after the erase");
+        int reexecs = box.managerGeneration(u).reexecs() - gens.get(u).reexecs();
+        assertEquals(2, reexecs, u + ": re-executions in the two transactions");
+      }
+      assertNoMarks(box);
+    }
+  }
+
+  /**
+   * The launcher run as root with a caller's JVM environment (sudo -E, su without -): the JVM
+   * option variables and JAVA_HOME are ignored; only the package's java.conf chooses the JVM, while
+   * root alone may write it. A run that fails leaves no class-data archive.
+   */
+  @Test
+  void f_launcherIgnoresTheCallersJvmEnvironment() throws IOException {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(1))) {
+      assertEquals("", rpmOk(box, install("-i", packages.tool())), "installing the tool prints nothing");
+      String cache = "/var/cache/systemd-user-restart";
+      String conf = "/etc/systemd-user-restart/java.conf";
+      box.root("sh", "-c", "rm -f " + cache + "/*").orThrow("emptying " + cache);
+      box.root("sh", "-c", FAKE_JDK).orThrow("making the fake JDK");
+      String hostile =
+          "JAVA_HOME=/tmp/fakejdk JAVA_TOOL_OPTIONS=-javaagent:/nonexistent.jar"
+              + " JDK_JAVA_OPTIONS=-XX:+NoSuchOption _JAVA_OPTIONS=-XX:+NoSuchOption";
+
+      ExecResult failed = box.root("sh", "-c", hostile + " /usr/bin/systemd-user-restart --all-users --timeout never");
+      assertEquals(2, failed.exitCode(), failed::toString);
+      assertFalse(box.root("test", "-e", cache + "/systemd-user-restart.jsa").ok(), "archive kept from a failed run");
+
+      ExecResult ok = box.root("sh", "-c", hostile + " /usr/bin/systemd-user-restart --all-users --quiet");
+      assertEquals(0, ok.exitCode(), ok::toString);
+      assertFalse(ok.stderr().contains("Picked up"), ok::toString);
+      assertTrue(box.root("test", "-s", cache + "/systemd-user-restart.jsa").ok(), "no archive from a run that succeeded");
+      assertFalse(box.root("test", "-e", "/tmp/fakejdk.log").ok(), "the caller's JAVA_HOME was used");
+
+      box.root("sh", "-c", "echo JAVA_HOME=/tmp/fakejdk > " + conf + " && chmod 644 " + conf).orThrow("java.conf");
+      assertEquals(0, box.root("sh", "-c", hostile + " /usr/bin/systemd-user-restart --version").exitCode());
+      assertTrue(box.root("test", "-s", "/tmp/fakejdk.log").ok(), "java.conf's JAVA_HOME was not used");
+
+      for (String unsafe : List.of("chmod 666 " + conf, "chmod 644 " + conf + " && chown " + box.users().get(0).uid() + " " + conf)) {
+        box.root("sh", "-c", "rm -f /tmp/fakejdk.log && " + unsafe).orThrow(unsafe);
+        assertEquals(0, box.root("/usr/bin/systemd-user-restart", "--version").exitCode(), unsafe);
+        assertFalse(box.root("test", "-e", "/tmp/fakejdk.log").ok(), "java.conf used after " + unsafe);
+      }
+    }
+  }
+
+  /**
+   * A user's manager that is still starting during the transaction (user@UID.service activating:
+   * here held in an ExecStartPre) is not worked on, and keeps the transaction's marks for the next
+   * run; the other user is served as usual.
+   */
+  @Test
+  void g_aManagerStillStartingKeepsTheMarks() throws IOException {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(2))) {
+      installAndStart(box);
+      SandboxUser ok = box.users().get(0);
+      SandboxUser starting = box.users().get(1);
+      Map<SandboxUser, Seen> app = seen(box, APP, 1);
+      String unit = "user@" + starting.uid() + ".service";
+      box.root("systemctl", "stop", unit).orThrow("stopping " + unit);
+      box.root(
+              "sh", "-c",
+              "mkdir -p /run/systemd/system/" + unit + ".d && printf '[Service]\\nExecStartPre=/bin/sleep 300\\n'"
+                  + " > /run/systemd/system/" + unit + ".d/slow.conf && systemctl daemon-reload")
+          .orThrow("the drop-in");
+      box.root("systemctl", "start", "--no-block", unit).orThrow("starting " + unit);
+      // The start job runs once PID 1 gets to it.
+      long until = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+      while (!activeState(box, unit).equals("activating") && System.nanoTime() - until < 0) {
+        Threads.sleep(50);
+      }
+      assertEquals("activating", activeState(box, unit));
+
+      assertEquals("", rpmOk(box, install("-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
+
+      assertEquals("activating", activeState(box, unit), "the manager is no longer starting: the test proves nothing");
+      Seen okApp = seen(box, ok, APP, 2);
+      assertRestarted(app.get(ok), okApp, ok);
+      assertEquals(
+          List.of("user/" + starting.uid() + "/restart/" + APP + ".service"),
+          pendingMarks(box),
+          "the starting manager's mark is not kept for it");
+    }
+  }
+
+  private static String activeState(ToolSandbox box, String unit) {
+    return box.root("systemctl", "show", "-p", "ActiveState", "--value", unit).stdout().strip();
+  }
+
+  /** A JAVA_HOME whose java logs its use, then runs the real one. */
+  static final String FAKE_JDK =
+      """
+      set -eu
+      real=$(readlink -f "$(command -v java)")
+      mkdir -p /tmp/fakejdk/bin
+      printf '#!/bin/sh\necho "$*" >> /tmp/fakejdk.log\nexec %s "$@"\n' "$real" > /tmp/fakejdk/bin/java
+      chmod 755 /tmp/fakejdk/bin/java
+      """;
+
+  /**
    * An image build or chroot: rpm --root on the host, which has no /run/systemd/system. The
    * scriptlets and triggers run (the root has a shell, and a probe package shows the trigger slots
    * fired) but leave no mark, no stamp and start nothing, here or in the host's /run.

@@ -138,37 +138,38 @@ public final class MarkStore {
 
   /**
    * Claims what one run acts on: the marks for every user and the own marks of each chosen user
-   * whose manager is active, by renaming them into {@code .claimed} folders. Marks a dead run left
-   * claimed are claimed again. Folders of users whose manager is gone are dropped (it will start on
-   * the new files). Needs the lock.
+   * in {@code kept}, by renaming them into {@code .claimed} folders; a dead run's claims are
+   * claimed again. {@code kept}: users with an active manager, or one still starting (it may have
+   * read the old files: it keeps every mark, for the next run). Other users' folders are dropped:
+   * their manager is gone, and will start on the new files. Needs the lock.
    *
    * <p>Marks for every user are not copied per user here but only at the end, for the users that
    * still need them (see {@link Claim#settle}): this step, which comes before any manager is
    * reached, costs the same for a thousand users as for one.
    */
-  public Claim claim(Lock lock, Collection<Integer> active, Collection<Integer> chosen)
+  public Claim claim(Lock lock, Collection<Integer> kept, Collection<Integer> chosen)
       throws MarkStoreException {
     lock.check();
     List<String> invalid = new ArrayList<>();
-    Set<Integer> activeUids = new TreeSet<>(active);
+    Set<Integer> keptUids = new TreeSet<>(kept);
     Map<Integer, Set<Mark>> own = new TreeMap<>();
     try {
       Set<Integer> folders = new TreeSet<>(userIds(invalid));
       for (int uid : folders) {
-        if (!activeUids.contains(uid)) {
+        if (!keptUids.contains(uid)) {
           deleteTree(userDir(uid));
         }
       }
       Set<Mark> global = claimIn(root, invalid);
       for (int uid : chosen) {
-        if (activeUids.contains(uid) && folders.contains(uid)) {
+        if (keptUids.contains(uid) && folders.contains(uid)) {
           Set<Mark> marks = claimIn(userDir(uid), invalid);
           if (!marks.isEmpty()) {
             own.put(uid, marks);
           }
         }
       }
-      return new Claim(global, own, activeUids, invalid);
+      return new Claim(global, own, keptUids, invalid);
     } catch (IOException e) {
       throw new MarkStoreException("cannot claim marks in " + root + ": " + e, false);
     }
@@ -193,15 +194,15 @@ public final class MarkStore {
   public final class Claim implements MarksByUser {
     private final Set<Mark> global;
     private final Map<Integer, Set<Mark>> own;
-    /* Active users that have not been given back what they still need. */
+    /* Kept users that have not been given back what they still need. */
     private final Set<Integer> unsettled;
     private final List<String> invalid;
 
     private Claim(
-        Set<Mark> global, Map<Integer, Set<Mark>> own, Set<Integer> active, List<String> invalid) {
+        Set<Mark> global, Map<Integer, Set<Mark>> own, Set<Integer> kept, List<String> invalid) {
       this.global = Set.copyOf(global);
       this.own = Map.copyOf(own);
-      this.unsettled = new TreeSet<>(active);
+      this.unsettled = new TreeSet<>(kept);
       this.invalid = List.copyOf(invalid);
     }
 
@@ -218,7 +219,7 @@ public final class MarkStore {
 
     /**
      * Forgets what {@code uid}'s run {@code done}; every other mark of the user waits for the next
-     * run, as a mark of its own. Users without an active manager are ignored.
+     * run, as a mark of its own. Users whose marks are not kept are ignored.
      */
     public void settle(int uid, Set<Mark> done) throws MarkStoreException {
       if (!unsettled.contains(uid)) {
@@ -244,8 +245,8 @@ public final class MarkStore {
     }
 
     /**
-     * Ends the run: each active user not settled (not chosen, or without an outcome) keeps every
-     * mark, and the claimed marks for every user are forgotten.
+     * Ends the run: each kept user not settled (not chosen, still starting, or without an outcome)
+     * keeps every mark, and the claimed marks for every user are forgotten.
      */
     public void finish() throws MarkStoreException {
       for (int uid : List.copyOf(unsettled)) {

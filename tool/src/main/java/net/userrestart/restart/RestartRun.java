@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import net.userrestart.log.Log;
 import net.userrestart.marks.MarkStore;
@@ -44,12 +46,30 @@ public final class RestartRun {
       throws RunStoppedException {
     checkHost();
     Map<Integer, String> active;
+    Set<Integer> kept;
     try (SystemManager pid1 = pid1(request.timeout())) {
       active = activeManagers(pid1);
+      kept = keptUsers(pid1, active);
     }
     return request.dryRun()
         ? dryRun(request, active, finished)
-        : restart(request, active, finished);
+        : restart(request, active, kept, finished);
+  }
+
+  /*
+   * The users whose marks are kept: those whose manager is active, and those whose manager is still
+   * starting (activating, refreshing, waiting to restart), which will run the new files but may
+   * have been asked nothing yet. Marks of every other user are dropped.
+   */
+  private static Set<Integer> keptUsers(SystemManager pid1, Map<Integer, String> active)
+      throws RunStoppedException {
+    Set<Integer> kept = new TreeSet<>(active.keySet());
+    try {
+      kept.addAll(pid1.startingUserManagers());
+    } catch (SystemdException e) {
+      throw pid1Unavailable(e);
+    }
+    return kept;
   }
 
   /**
@@ -147,11 +167,10 @@ public final class RestartRun {
 
   /* Each user's marks are settled as soon as its outcome is known, while the others still run. */
   private List<Outcome> restart(
-      Request request, Map<Integer, String> active, Consumer<Outcome> finished)
+      Request request, Map<Integer, String> active, Set<Integer> kept, Consumer<Outcome> finished)
       throws RunStoppedException {
     try (MarkStore.Lock lock = store.lock()) {
-      MarkStore.Claim claim =
-          store.claim(lock, active.keySet(), Planner.chosen(request, active).keySet());
+      MarkStore.Claim claim = store.claim(lock, kept, Planner.chosen(request, active).keySet());
       warnInvalid(claim.invalid());
       Plan plan = Planner.plan(request, active, claim);
       List<Outcome> outcomes =

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
@@ -39,10 +40,20 @@ public final class DBusSystemManager implements SystemManager {
 
   private final Link link;
   private final Duration timeout;
-  /* The user managers listed on the connecting thread, or null when that failed. */
-  private final List<Integer> listedAhead;
+  /*
+   * What ListUnitsByPatterns is asked for: the managers worked on (active, reloading) and those
+   * whose marks are kept (starting, refreshing, or waiting to restart: systemd matches the states
+   * against ActiveState and SubState both).
+   */
+  private static final List<String> LISTED_STATES =
+      List.of("active", "reloading", "activating", "refreshing", "auto-restart", "auto-restart-queued");
 
-  private DBusSystemManager(Link link, Duration timeout, List<Integer> ahead) {
+  private static final List<String> WORKED_ON = List.of("active", "reloading");
+
+  /* The user managers listed on the connecting thread, or null when that failed. */
+  private final Listed listedAhead;
+
+  private DBusSystemManager(Link link, Duration timeout, Listed ahead) {
     this.link = link;
     this.timeout = timeout;
     this.listedAhead = ahead;
@@ -130,7 +141,10 @@ public final class DBusSystemManager implements SystemManager {
   }
 
   /** What the connecting thread hands over. */
-  private record Ahead(Link link, List<Integer> listed) {}
+  private record Ahead(Link link, Listed listed) {}
+
+  /** The UIDs of the user managers worked on, and of those still starting; each ascending. */
+  private record Listed(List<Integer> active, List<Integer> starting) {}
 
   /** A connection to PID 1 on its way. */
   public static final class Opening {
@@ -171,7 +185,7 @@ public final class DBusSystemManager implements SystemManager {
   private static Ahead openAndList(Path socket)
       throws DBusException, IOException, InterruptedException {
     Link link = open(socket);
-    List<Integer> listed = null;
+    Listed listed = null;
     try {
       listed = new DBusSystemManager(link, AHEAD_TIMEOUT, null).listUserManagers();
     } catch (SystemdException e) {
@@ -205,31 +219,40 @@ public final class DBusSystemManager implements SystemManager {
 
   @Override
   public List<Integer> activeUserManagers() throws SystemdException {
+    return listed().active();
+  }
+
+  @Override
+  public List<Integer> startingUserManagers() throws SystemdException {
+    return listed().starting();
+  }
+
+  private Listed listed() throws SystemdException {
     return listedAhead != null ? listedAhead : listUserManagers();
   }
 
-  private List<Integer> listUserManagers() throws SystemdException {
+  private Listed listUserManagers() throws SystemdException {
     Object rows =
         call(
             Calls.PATH,
             Calls.MANAGER,
             "ListUnitsByPatterns",
             "asas",
-            List.of("active", "reloading"),
+            LISTED_STATES,
             List.of("user@*.service"));
-    List<Integer> uids = new ArrayList<>();
+    List<Integer> active = new ArrayList<>();
+    List<Integer> starting = new ArrayList<>();
     for (UnitStatus status : Calls.units(rows)) {
       Matcher m = USER_MANAGER.matcher(status.name());
-      if (m.matches()) {
-        try {
-          uids.add(Integer.parseInt(m.group(1)));
-        } catch (NumberFormatException ignored) {
-          // Not a UID systemd would accept; such a unit cannot exist.
-        }
+      OptionalInt uid = m.matches() ? Uids.parse(m.group(1)) : OptionalInt.empty();
+      // Not a UID systemd would accept when empty; such a unit cannot exist.
+      if (uid.isPresent()) {
+        (WORKED_ON.contains(status.activeState()) ? active : starting).add(uid.getAsInt());
       }
     }
-    uids.sort(null);
-    return uids;
+    active.sort(null);
+    starting.sort(null);
+    return new Listed(List.copyOf(active), List.copyOf(starting));
   }
 
   @Override

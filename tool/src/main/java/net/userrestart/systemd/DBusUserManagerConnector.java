@@ -4,7 +4,6 @@ package net.userrestart.systemd;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.file.Path;
-import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import net.userrestart.log.Shown;
 
@@ -79,7 +78,8 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
           "cannot connect to " + socket + ": " + Shown.of(SystemdException.rootCause(e)));
     }
     try {
-      checkPeer(uid, checked.owner(), link);
+      // The socket may have been swapped since it was checked: who is at the other end?
+      guard.checkPeer(uid, checked, link, deadline);
       return new DBusUserManager(link, deadline);
     } catch (SystemdException | RuntimeException e) {
       link.close();
@@ -87,29 +87,6 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
           ? x
           : SystemdException.failed(
               "connect", "cannot check the peer: " + SystemdException.rootCause(e));
-    }
-  }
-
-  /*
-   * The socket path was checked, but the user could have swapped it since: ask the kernel who is
-   * at the other end. Principals compare by numeric id; the owner's came from the same stat that
-   * showed the socket belongs to uid.
-   */
-  private static void checkPeer(int uid, UserPrincipal owner, PeerLink link)
-      throws SystemdException {
-    UserPrincipal peer;
-    try {
-      peer = link.peer();
-    } catch (IOException | RuntimeException e) {
-      // The kernel knows the peer of every connected socket: failing to read it means the peer
-      // has gone already. Not a refusal: the next attempt may find the manager back.
-      throw SystemdException.failed(
-          "connect", "cannot read peer credentials: " + SystemdException.rootCause(e));
-    }
-    if (!peer.equals(owner)) {
-      throw SystemdException.refused(
-          "connect",
-          "peer of the user manager socket runs as user " + peer.getName() + ", not uid " + uid);
     }
   }
 

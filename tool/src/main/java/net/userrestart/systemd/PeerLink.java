@@ -126,7 +126,10 @@ final class PeerLink implements AutoCloseable {
     return ByteBuffer.wrap(s.getBytes(StandardCharsets.US_ASCII));
   }
 
-  /** Who the kernel says is at the other end. */
+  /**
+   * Who the kernel says is at the other end. The JDK names the uid and gid with user and group
+   * database lookups, which can hang: see {@link SocketGuard#checkPeer}.
+   */
   UserPrincipal peer() throws IOException {
     return channel.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
   }

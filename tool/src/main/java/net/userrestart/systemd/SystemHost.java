@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -19,8 +20,15 @@ import java.util.concurrent.TimeUnit;
 public final class SystemHost implements Host {
   private static final Path RUNTIME_ROOT = Path.of("/run/user");
   private static final Duration GETENT_TIMEOUT = Duration.ofSeconds(5);
+  /*
+   * How long a user name missing from /etc/passwd is waited for: names are only labels, and they
+   * are looked up before any user's deadline starts, on the rpm triggers' path too.
+   */
+  private static final Duration NAME_WAIT = Duration.ofMillis(500);
 
   private final Map<String, String> environment;
+  /* Made at the first user missing from /etc/passwd: most runs need none. */
+  private UserNames names;
   private Passwd passwd;
 
   public SystemHost(Map<String, String> environment) {
@@ -81,15 +89,32 @@ public final class SystemHost implements Host {
   @Override
   public String userName(int uid) {
     String name = passwd().names().get(uid);
-    if (name != null) {
-      return name;
+    return name != null ? name : names().of(uid).orElse(Integer.toString(uid));
+  }
+
+  private synchronized UserNames names() {
+    if (names == null) {
+      names = new UserNames(SystemHost::nssName, NAME_WAIT);
     }
+    return names;
+  }
+
+  /*
+   * Users from NSS (LDAP, systemd-homed…) are not in /etc/passwd: the JDK asks getpwuid() for the
+   * owner of the user's runtime folder, when the folder is indeed the user's.
+   */
+  private static String nssName(int uid) {
     try {
-      // Users from NSS (LDAP, systemd-homed…) are not in /etc/passwd; the JDK asks getpwuid().
-      return Files.getOwner(RUNTIME_ROOT.resolve(Integer.toString(uid)), LinkOption.NOFOLLOW_LINKS)
-          .getName();
+      Map<String, Object> attrs =
+          Files.readAttributes(
+              RUNTIME_ROOT.resolve(Integer.toString(uid)),
+              "unix:uid,owner",
+              LinkOption.NOFOLLOW_LINKS);
+      return attrs.get("uid") instanceof Integer owner && owner == uid
+          ? ((UserPrincipal) attrs.get("owner")).getName()
+          : null;
     } catch (IOException | RuntimeException e) {
-      return Integer.toString(uid);
+      return null;
     }
   }
 

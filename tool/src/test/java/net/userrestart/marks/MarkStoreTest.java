@@ -347,6 +347,29 @@ class MarkStoreTest {
   }
 
   @Test
+  void aManagerStillStartingKeepsItsOwnMarksAndGetsThoseForEveryUser() throws Exception {
+    store.mark(restart("a.service"), OptionalInt.empty());
+    store.mark(reload("b.service"), OptionalInt.empty());
+    store.mark(restart("own.service"), OptionalInt.of(1001));
+    store.mark(restart("gone.service"), OptionalInt.of(2000));
+    try (MarkStore.Lock lock = store.lock()) {
+      // 1000 active and chosen; 1001 activating: kept, not worked on; 2000 has no manager.
+      MarkStore.Claim claim = store.claim(lock, List.of(1000, 1001), List.of(1000));
+      assertEquals(Set.of(restart("a.service"), reload("b.service")), claim.marks(1000));
+      assertTrue(exists("user/1001/restart/own.service"), "claimed or dropped: " + files());
+      assertFalse(exists("user/2000"));
+      claim.settle(1000, claim.marks(1000));
+      claim.finish();
+    }
+    assertEquals(
+        List.of(
+            "user/1001/reload/b.service",
+            "user/1001/restart/a.service",
+            "user/1001/restart/own.service"),
+        files());
+  }
+
+  @Test
   void withNoActiveUserMarksForEveryUserAreForgotten() throws Exception {
     store.mark(restart("a.service"), OptionalInt.empty());
     try (MarkStore.Lock lock = store.lock()) {

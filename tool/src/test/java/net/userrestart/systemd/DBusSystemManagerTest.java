@@ -46,6 +46,22 @@ class DBusSystemManagerTest {
   }
 
   @Test
+  void managersStillStartingAreListedApartFromThoseWorkedOn() throws Exception {
+    peer.units.put("user@1002.service", "reloading");
+    peer.units.put("user@1003.service", "activating");
+    peer.units.put("user@1004.service", "refreshing");
+    peer.units.put("user@1005.service", "deactivating");
+    peer.units.put("user@1006.service", "failed");
+    peer.start();
+    try (DBusSystemManager pid1 = DBusSystemManager.start(peer.socket()).await(Duration.ofSeconds(5))) {
+      assertEquals(List.of(0, 1000, 1002), pid1.activeUserManagers());
+      assertEquals(List.of(1003, 1004), pid1.startingUserManagers());
+    }
+    // Both come from the one list made while connecting.
+    assertEquals(1, peer.callsOf("ListUnitsByPatterns"), peer.calls().toString());
+  }
+
+  @Test
   void givingUpStopsTheConnectingThreadAndItsCalls() throws Exception {
     peer.on("ListUnitsByPatterns", (call, session) -> {}).start();
     SystemdException e =
