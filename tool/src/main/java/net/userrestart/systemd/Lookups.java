@@ -7,7 +7,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -30,20 +29,11 @@ final class Lookups {
           KEEP_ALIVE_MILLIS,
           TimeUnit.MILLISECONDS,
           new SynchronousQueue<>(),
-          new Daemons());
-
-  /*
-   * A class, not a lambda: linking one costs about a millisecond, and every run that connects
-   * makes one of these.
-   */
-  private static final class Daemons implements ThreadFactory {
-    @Override
-    public Thread newThread(Runnable task) {
-      Thread t = new Thread(task, "user-lookup");
-      t.setDaemon(true);
-      return t;
-    }
-  }
+          task -> {
+            Thread t = new Thread(task, "user-lookup");
+            t.setDaemon(true);
+            return t;
+          });
 
   /**
    * What {@code lookup} returns, or empty when it returned null or has not returned by {@code

@@ -67,7 +67,7 @@ public final class SocketGuard {
    */
   void checkPeer(int uid, Checked checked, PeerLink link, Deadline deadline)
       throws SystemdException {
-    checkPeer(uid, checked, new PeerOf(link), deadline);
+    checkPeer(uid, checked, link::peer, deadline);
   }
 
   /** {@link #checkPeer(int, Checked, PeerLink, Deadline)}, the peer told by {@code peer}. */
@@ -75,7 +75,7 @@ public final class SocketGuard {
       throws SystemdException {
     Optional<PeerCheck> result;
     try {
-      result = lookups.until(deadline.nanos(), new Compare(uid, checked.socket(), peer));
+      result = lookups.until(deadline.nanos(), () -> compare(uid, checked.socket(), peer));
     } catch (ExecutionException e) {
       // The kernel knows the peer of every connected socket: failing to read it means the peer
       // has gone already. Not a refusal: the next attempt may find the manager back.
@@ -99,25 +99,14 @@ public final class SocketGuard {
   /** Whether the peer is the socket's owner, and who the peer is. */
   private record PeerCheck(boolean owner, String peer) {}
 
-  /* Classes, not lambdas: linking one costs about a millisecond, and each connection runs them. */
-  private record PeerOf(PeerLink link) implements Callable<UserPrincipal> {
-    @Override
-    public UserPrincipal call() throws IOException {
-      return link.peer();
-    }
-  }
-
-  private record Compare(int uid, Path socket, Callable<UserPrincipal> peer)
-      implements Callable<PeerCheck> {
-    @Override
-    public PeerCheck call() throws Exception {
-      UserPrincipal who = peer.call();
-      Map<String, Object> attrs =
-          Files.readAttributes(socket, "unix:uid,owner", LinkOption.NOFOLLOW_LINKS);
-      boolean owner =
-          attrs.get("uid") instanceof Integer u && u == uid && who.equals(attrs.get("owner"));
-      return new PeerCheck(owner, who.getName());
-    }
+  private static PeerCheck compare(int uid, Path socket, Callable<UserPrincipal> peer)
+      throws Exception {
+    UserPrincipal who = peer.call();
+    Map<String, Object> attrs =
+        Files.readAttributes(socket, "unix:uid,owner", LinkOption.NOFOLLOW_LINKS);
+    boolean owner =
+        attrs.get("uid") instanceof Integer u && u == uid && who.equals(attrs.get("owner"));
+    return new PeerCheck(owner, who.getName());
   }
 
   /*
