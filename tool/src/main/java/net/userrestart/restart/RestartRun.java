@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import net.userrestart.log.Log;
+import net.userrestart.marks.Lock;
 import net.userrestart.marks.MarkStore;
 import net.userrestart.marks.MarkStoreException;
 import net.userrestart.restart.Result.NoJob;
@@ -169,7 +170,7 @@ public final class RestartRun {
   private List<Outcome> restart(
       Request request, Map<Integer, String> active, Set<Integer> kept, Consumer<Outcome> finished)
       throws RunStoppedException {
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, kept, Planner.chosen(request, active).keySet());
       warnInvalid(claim.invalid());
       Plan plan = Planner.plan(request, active, claim);

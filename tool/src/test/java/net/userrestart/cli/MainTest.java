@@ -21,6 +21,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import net.userrestart.marks.Lock;
 import net.userrestart.marks.MarkStore;
 import net.userrestart.restart.ManagerAction;
 import net.userrestart.systemd.Host;
@@ -573,7 +574,7 @@ class MainTest {
   @Test
   void aLockHeldInThisJvmIsExitFour() throws Exception {
     host.active.put(1000, "dev");
-    try (MarkStore.Lock held = new MarkStore(root).lock()) {
+    try (Lock held = new MarkStore(root).lock()) {
       assertEquals(4, run("--all-users"), err);
     }
   }

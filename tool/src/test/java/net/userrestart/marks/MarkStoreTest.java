@@ -146,7 +146,7 @@ class MarkStoreTest {
     touch("restart/foo.txt");
     touch("user/1000/restart/bad name.service");
     touch("user/1000/restart/ok.service");
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, List.of(1000), List.of(1000));
       assertEquals(Set.of(restart("ok.service")), claim.marks(1000));
       assertEquals(2, claim.invalid().size());
@@ -207,7 +207,7 @@ class MarkStoreTest {
     assertFalse(read.busy());
     assertTrue(read.getMessage().contains("not a directory"), read.getMessage());
     assertThrows(MarkStoreException.class, () -> store.mark(restart("a.service"), OptionalInt.empty()));
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       assertThrows(
           MarkStoreException.class, () -> store.claim(lock, List.of(1000), List.of(1000)));
     }
@@ -231,7 +231,7 @@ class MarkStoreTest {
 
   @Test
   void lockWritesThePidAndClearsItOnClose() throws Exception {
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       assertEquals(
           ProcessHandle.current().pid() + "\n",
           Files.readString(root.resolve("lock"), StandardCharsets.US_ASCII));
@@ -243,7 +243,7 @@ class MarkStoreTest {
 
   @Test
   void aClosedLockCannotBeUsed() throws Exception {
-    MarkStore.Lock lock = store.lock();
+    Lock lock = store.lock();
     lock.close();
     assertThrows(IllegalStateException.class, () -> store.claim(lock, List.of(), List.of()));
   }
@@ -263,7 +263,7 @@ class MarkStoreTest {
 
   @Test
   void aLockHeldHereKeepsOtherProcessesOut() throws Exception {
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       assertEquals("busy", LockHolder.tryOnce(root));
     }
     assertEquals("locked", LockHolder.tryOnce(root));
@@ -271,7 +271,7 @@ class MarkStoreTest {
 
   @Test
   void lockIsExclusiveWithinTheJvm() throws Exception {
-    try (MarkStore.Lock first = store.lock()) {
+    try (Lock first = store.lock()) {
       MarkStoreException e = assertThrows(MarkStoreException.class, () -> new MarkStore(root).lock());
       assertTrue(e.busy());
       assertTrue(e.getMessage().contains("another run"), e.getMessage());
@@ -280,7 +280,7 @@ class MarkStoreTest {
 
   @Test
   void aFailedSecondLockInTheJvmKeepsTheFirstHeld() throws Exception {
-    try (MarkStore.Lock first = store.lock()) {
+    try (Lock first = store.lock()) {
       try {
         new MarkStore(root).lock().close();
       } catch (MarkStoreException | RuntimeException expected) {
@@ -297,7 +297,7 @@ class MarkStoreTest {
     store.mark(restart("a.service"), OptionalInt.empty());
     store.mark(reload("b.service"), OptionalInt.empty());
     store.mark(restart("c.service"), OptionalInt.of(1001));
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, List.of(1000, 1001, 1002), List.of(1000, 1001));
       // Nothing is written per user before the run: claiming costs the same for any number.
       assertEquals(
@@ -337,7 +337,7 @@ class MarkStoreTest {
     store.mark(restart("a.service"), OptionalInt.empty());
     store.mark(restart("gone.service"), OptionalInt.of(2000));
     store.mark(restart("kept.service"), OptionalInt.of(1000));
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, List.of(1000), List.of(1000));
       assertFalse(exists("user/2000"));
       claim.settle(2000, Set.of()); // not active: nothing to give back
@@ -352,7 +352,7 @@ class MarkStoreTest {
     store.mark(reload("b.service"), OptionalInt.empty());
     store.mark(restart("own.service"), OptionalInt.of(1001));
     store.mark(restart("gone.service"), OptionalInt.of(2000));
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       // 1000 active and chosen; 1001 activating: kept, not worked on; 2000 has no manager.
       MarkStore.Claim claim = store.claim(lock, List.of(1000, 1001), List.of(1000));
       assertEquals(Set.of(restart("a.service"), reload("b.service")), claim.marks(1000));
@@ -372,7 +372,7 @@ class MarkStoreTest {
   @Test
   void withNoActiveUserMarksForEveryUserAreForgotten() throws Exception {
     store.mark(restart("a.service"), OptionalInt.empty());
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       store.claim(lock, List.of(), List.of()).finish();
     }
     assertEquals(List.of(), files());
@@ -384,7 +384,7 @@ class MarkStoreTest {
     touch("user/1000/.claimed/reload/b.service");
     touch("user/2000/.claimed/restart/c.service");
     touch(".claimed/restart/d.service");
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, List.of(1000), List.of(1000));
       assertEquals(
           Set.of(restart("a.service"), reload("b.service"), restart("d.service")),
@@ -402,11 +402,11 @@ class MarkStoreTest {
   @Test
   void aRunThatDiesBeforeFinishingLeavesMarksForEveryUserToTheNext() throws Exception {
     store.mark(restart("a.service"), OptionalInt.empty());
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, List.of(1000, 1001), List.of(1000, 1001));
       claim.settle(1000, claim.marks(1000)); // the run dies before 1001's outcome
     }
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       assertEquals(
           Set.of(restart("a.service")),
           store.claim(lock, List.of(1000, 1001), List.of(1001)).marks(1001));
@@ -431,7 +431,7 @@ class MarkStoreTest {
   @Test
   void claimReportsWhatIsNotAMarkOnce() throws Exception {
     Files.createDirectories(root.resolve("user/007"));
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       assertEquals(1, store.claim(lock, List.of(1000), List.of(1000)).invalid().size());
     }
   }
@@ -441,7 +441,7 @@ class MarkStoreTest {
     store.mark(restart("done.service"), OptionalInt.of(1000));
     store.mark(reload("pending.service"), OptionalInt.of(1000));
     store.mark(restart("other.service"), OptionalInt.of(1001));
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, List.of(1000, 1001), List.of(1000));
       assertEquals(Set.of(restart("done.service"), reload("pending.service")), claim.marks(1000));
       // Claimed marks are out of the way of a new mark, and still show as pending.
@@ -466,7 +466,7 @@ class MarkStoreTest {
   void settleWithNothingDoneRestoresEverything() throws Exception {
     store.mark(restart("a.service"), OptionalInt.of(1000));
     store.mark(reload("b.service"), OptionalInt.of(1000));
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       store.claim(lock, List.of(1000), List.of(1000)).settle(1000, Set.of());
     }
     assertEquals(List.of("user/1000/reload/b.service", "user/1000/restart/a.service"), files());
@@ -475,7 +475,7 @@ class MarkStoreTest {
   @Test
   void aMarkWrittenAfterTheClaimSurvivesSettle() throws Exception {
     store.mark(restart("a.service"), OptionalInt.of(1000));
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, List.of(1000), List.of(1000));
       store.mark(restart("a.service"), OptionalInt.of(1000)); // a new package upgrade meanwhile
       store.mark(restart("a.service"), OptionalInt.empty());
@@ -487,7 +487,7 @@ class MarkStoreTest {
 
   @Test
   void claimOfAUserWithoutMarksIsEmpty() throws Exception {
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, List.of(1000), List.of(1000));
       assertEquals(Set.of(), claim.marks(1000));
       claim.settle(1000, Set.of());
@@ -499,11 +499,11 @@ class MarkStoreTest {
   @Test
   void aClaimLeftUnsettledIsRecoveredByTheNextRun() throws Exception {
     store.mark(restart("a.service"), OptionalInt.of(1000));
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       store.claim(lock, List.of(1000), List.of(1000)); // the run dies here
     }
     assertEquals(List.of("user/1000/.claimed/restart/a.service"), files());
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       assertEquals(
           Set.of(restart("a.service")),
           store.claim(lock, List.of(1000), List.of(1000)).marks(1000));

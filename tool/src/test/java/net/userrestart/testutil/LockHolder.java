@@ -7,6 +7,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import net.userrestart.marks.Lock;
 import net.userrestart.marks.MarkStore;
 import net.userrestart.marks.MarkStoreException;
 
@@ -18,7 +19,7 @@ public final class LockHolder {
   /** Usage: LockHolder ROOT hold|try. Prints locked, busy or error. */
   public static void main(String[] args) throws Exception {
     MarkStore store = new MarkStore(Path.of(args[0]));
-    try (MarkStore.Lock lock = store.lock()) {
+    try (Lock lock = store.lock()) {
       System.out.println("locked");
       System.out.flush();
       if (args[1].equals("hold")) {
