@@ -210,7 +210,7 @@ class RpmIT {
       installAndStart(box);
       Map<SandboxUser, Seen> app = seen(box, APP, 1);
       Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
-      String script = ToolSandbox.PROJECT.resolve("src/test/rpm/rpm-transactions.py").toString();
+      String script = ToolSandbox.PROJECT.resolve("it/src/test/rpm/rpm-transactions.py").toString();
 
       ExecResult r =
           box.root(

@@ -114,7 +114,7 @@ final class RpmTools {
         HostResult tool = host(BUILD, "rpm/build-rpm.sh", p.dir.toString());
         assertEquals(0, tool.exitCode(), () -> "rpm/build-rpm.sh failed:\n" + tool.output());
         HostResult tests = host(BUILD, "it/src/test/rpm/build-test-rpms.sh", p.dir.toString());
-        assertEquals(0, tests.exitCode(), () -> "src/test/rpm/build-test-rpms.sh failed:\n" + tests.output());
+        assertEquals(0, tests.exitCode(), () -> "it/src/test/rpm/build-test-rpms.sh failed:\n" + tests.output());
         return p;
       } catch (RuntimeException | Error e) {
         p.close();
