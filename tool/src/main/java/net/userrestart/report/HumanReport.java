@@ -8,6 +8,7 @@ import net.userrestart.log.Shown;
 import net.userrestart.restart.ManagerAction;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.UnitResult;
+import net.userrestart.systemd.JobAction;
 
 /** A few lines per user, then a summary line, in the manner of systemctl. */
 final class HumanReport implements Report {
@@ -61,8 +62,8 @@ final class HumanReport implements Report {
   /*
    * One user: a line saying how it went, then a line per unit while the user's share of the
    * report lasts, then how many units did not fit. Text that came from the user manager is shown
-   * escaped and cut; the unit column is padded to the longest name, but never wider than
-   * MAX_WIDTH, so that a long name a peer chose pads nobody's lines.
+   * escaped and cut; the unit column is padded to the longest name the run asked for (never one
+   * the manager chose, as for Markers= jobs), and never wider than MAX_WIDTH.
    */
   private static void writeUser(Outcome o, PrintWriter out) {
     String head = headline(o);
@@ -70,7 +71,9 @@ final class HumanReport implements Report {
     long left = Report.MAX_USER_BYTES - Report.utf8Length(head) - 1;
     int width = 0;
     for (UnitResult u : o.units()) {
-      width = Math.min(MAX_WIDTH, Math.max(width, u.unit().length()));
+      if (u.action() != JobAction.MARKED) { // the manager named those: they set no width
+        width = Math.min(MAX_WIDTH, Math.max(width, u.unit().length()));
+      }
     }
     int shown = 0;
     for (UnitResult u : o.units()) {

@@ -63,7 +63,7 @@ record Report(
             + System.getProperty("java.version"), cds, took.toSeconds()));
     if (!options.toolArgs().isEmpty() || !options.javaOptions().isEmpty()) {
       b.append("Our tool ran with extra arguments `").append(String.join(" ", options.toolArgs()))
-          .append("` and JAVA_TOOL_OPTIONS `").append(String.join(" ", options.javaOptions())).append("`.\n");
+          .append("` and JVM options `").append(String.join(" ", options.javaOptions())).append("`.\n");
     }
     b.append("\n");
     b.append("- ours: `systemd-user-restart --all-users --quiet` after `mark`; theirs: the rpm helper's"

@@ -6,6 +6,7 @@ import static net.userrestart.bench.Box.RUN_TIMEOUT;
 import static net.userrestart.bench.Box.UNIT;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -89,15 +90,15 @@ final class Runner {
             "mkdir -p /run/systemd-user-restart/restart && true >/run/systemd-user-restart/restart/" + UNIT)
         .orThrow("marking for our tool");
     Map<Integer, UnitState> before = box.states();
-    List<String> env = javaOptions.isEmpty() ? List.of() : List.of("JAVA_TOOL_OPTIONS=" + String.join(" ", javaOptions));
-    List<String> argv = new ArrayList<>(List.of(tool, "--all-users", "--quiet"));
+    List<String> argv = new ArrayList<>(javaOptions.isEmpty() ? List.of(tool) : java(javaOptions));
+    argv.addAll(List.of("--all-users", "--quiet"));
     argv.addAll(options.toolArgs());
     settle();
     long cpu0 = box.managerCpuMicros();
     long all0 = box.sandboxCpuMicros();
     // Nothing of the benchmark's own (such as sampling /proc) runs meanwhile: it would take the
     // managers' CPU during our runs only.
-    Timed t = box.timed("ours", env, argv.toArray(String[]::new));
+    Timed t = box.timed("ours", List.of(), argv.toArray(String[]::new));
     long cpu1 = box.managerCpuMicros();
     long all1 = box.sandboxCpuMicros();
     Map<Integer, UnitState> after = box.states();
@@ -169,6 +170,34 @@ final class Runner {
     if (!what.equals("warm-up") && !what.equals("cds-training")) {
       rawLines.add(line + " (load " + load() + ")");
     }
+  }
+
+  /*
+   * Our tool started as its launcher starts it, with JVM options of the benchmark's own: the
+   * launcher, run as root, ignores the JVM's option variables, so such runs start java directly.
+   */
+  private List<String> java(List<String> javaOptions) {
+    List<String> argv = new ArrayList<>(List.of("java"));
+    argv.addAll(launcherFlags(Path.of(tool)));
+    argv.addAll(javaOptions);
+    argv.addAll(List.of("-jar", options.jar().toString()));
+    return argv;
+  }
+
+  /* The JVM flags the launcher sets: its lines flags="..." (the later ones add to $flags). */
+  static List<String> launcherFlags(Path launcher) {
+    String flags = "";
+    try {
+      for (String line : Files.readAllLines(launcher)) {
+        String l = line.strip();
+        if (l.startsWith("flags=\"") && l.endsWith("\"")) {
+          flags = l.substring("flags=\"".length(), l.length() - 1).replace("$flags", flags);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + launcher, e);
+    }
+    return List.of(flags.strip().split("\\s+"));
   }
 
   /* The class-data archive from a real run (see ClassDataArchive), in place for the launcher. */
