@@ -30,15 +30,20 @@ final class ClassDataArchive {
     copyKeepingTimes(box.sandbox.hostPath(DUMP), archive);
     copyKeepingTimes(box.sandbox.hostPath(DUMP + ".jvm"), jvmStamp(archive));
     // The stamping above repeats the launcher's rule; should the two part, the launcher would
-    // silently start without the archive and every timed run would pay for it. Ask the launcher.
+    // silently start without the archive and every timed run would pay for it. Ask the launcher
+    // which command it runs (it ignores the JVM's option variables as root), then that JVM.
+    String java =
+        "java " + String.join(" ", Runner.launcherFlags(Path.of(tool)))
+            + " -XX:SharedArchiveFile=" + archive + " -Xshare:auto"
+            + " -Xlog:class+load=info:file=" + Box.DIR + "/cds-check.log -jar " + jar;
     ExecResult check =
         box.sandbox.exec(
             Duration.ofSeconds(30),
             "/bin/sh",
             "-c",
-            "JAVA_TOOL_OPTIONS=-Xlog:class+load=info:file=" + Box.DIR + "/cds-check.log "
-                + tool + " --version >/dev/null 2>&1; grep -q 'shared objects file (top)' "
-                + Box.DIR + "/cds-check.log");
+            "sh -x " + tool + " --version 2>&1 >/dev/null | grep -q -e '-XX:SharedArchiveFile=" + archive + "'"
+                + " && " + java + " --version >/dev/null 2>&1"
+                + " && grep -q 'shared objects file (top)' " + Box.DIR + "/cds-check.log");
     if (!check.ok()) {
       throw new IllegalStateException("the launcher does not take the trained class-data archive");
     }
