@@ -61,7 +61,10 @@ import picocli.CommandLine.Spec;
       "    systemd-user-restart --user alice pipewire.service",
       "  A packager, after installing a test build that marks its units:",
       "    systemd-user-restart list",
-      "    systemd-user-restart --all-users --dry-run"
+      "    systemd-user-restart --all-users --dry-run",
+      "  A packager, to try an upgrade in a throwaway systemd",
+      "  (package systemd-user-restart-sandbox):",
+      "    systemd-user-restart sandbox --help"
     })
 final class RestartCommand implements Callable<Integer> {
   private final Context context;
