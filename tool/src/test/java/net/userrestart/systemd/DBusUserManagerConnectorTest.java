@@ -228,8 +228,9 @@ class DBusUserManagerConnectorTest {
     peer.start();
     Result<UserManager> r = time(() -> connect(Deadline.in(PATIENT)));
     assertEquals("253.4-fake", r.value().version());
-    assertEquals(0, r.value().firstCallResent());
-    assertEquals(List.of("Get"), peer.calls());
+    // A busy machine may answer after the first call's 25 ms wait, which sends it again: counted.
+    assertEquals(peer.callsOf("Get") - 1, r.value().firstCallResent());
+    assertTrue(peer.calls().stream().allMatch("Get"::equals), peer.calls().toString());
   }
 
   @Test
