@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.Set;
+import net.userrestart.log.Shown;
 import net.userrestart.marks.Mark;
 import net.userrestart.restart.UserTarget;
 import net.userrestart.systemd.Host;
@@ -40,7 +41,7 @@ final class Users {
           source
               + " must be a time span of more than 0 and at most 24h, such as 30, 90s or 2min,"
               + " not '"
-              + printable(text)
+              + Shown.of(text)
               + "'");
     }
     return Duration.ofMillis((long) (s * 1000));
@@ -105,13 +106,8 @@ final class Users {
     for (String unit : units) {
       String problem = UnitName.problem(unit);
       if (problem != null) {
-        throw new ExitException(ExitCodes.USAGE, "'" + printable(unit) + "': " + problem);
+        throw new ExitException(ExitCodes.USAGE, "'" + Shown.of(unit) + "': " + problem);
       }
     }
-  }
-
-  /** The name with control characters shown as escapes, so an error line stays one line. */
-  static String printable(String s) {
-    return UnitName.printable(s, Integer.MAX_VALUE);
   }
 }

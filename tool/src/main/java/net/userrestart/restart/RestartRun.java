@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import net.userrestart.log.Log;
+import net.userrestart.log.Shown;
 import net.userrestart.marks.Lock;
 import net.userrestart.marks.MarkStore;
 import net.userrestart.marks.MarkStoreException;
@@ -19,7 +20,6 @@ import net.userrestart.restart.RunStoppedException.Reason;
 import net.userrestart.systemd.Host;
 import net.userrestart.systemd.SystemManager;
 import net.userrestart.systemd.SystemdException;
-import net.userrestart.systemd.UnitName;
 import net.userrestart.systemd.UserManagerConnector;
 
 /**
@@ -222,7 +222,7 @@ public final class RestartRun {
 
   private void warnInvalid(List<String> invalid) {
     invalid.forEach(
-        bad -> log.warning("ignoring invalid mark " + UnitName.printable(bad, Integer.MAX_VALUE)));
+        bad -> log.warning("ignoring invalid mark " + Shown.of(bad)));
   }
 
   private static RunStoppedException storeFailure(MarkStoreException e) {
