@@ -110,13 +110,18 @@ final class HostProcesses {
     }
   }
 
-  /** Throws unless this process is root and the host has systemd and the tools a sandbox runs. */
-  static void requireSandboxTools() {
+  /**
+   * Throws unless this process is root, the host has the tools a sandbox runs, and {@code root} (the
+   * host's or an OS tree) has systemd.
+   */
+  static void requireSandboxTools(Path root) {
     int euid = effectiveUid();
     if (euid != 0) {
       throw new SandboxException("the sandbox needs root (effective uid is " + euid + ")");
     }
-    if (!Files.isExecutable(Path.of(Sandbox.SYSTEMD))) {
+    if (!root.equals(OsTree.HOST)) {
+      OsTree.problem(root).ifPresent(p -> { throw new SandboxException("OS tree " + root + ": " + p); });
+    } else if (!Files.isExecutable(Path.of(Sandbox.SYSTEMD))) {
       throw new SandboxException(Sandbox.SYSTEMD + " is missing: systemd is not installed");
     }
     for (String tool : List.of("unshare", "nsenter", "setpriv", "mount", "pivot_root")) {

@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * The machine's own systemd booted as PID 1 of fresh namespaces on an overlay of the host's root,
- * with lingering test users whose user managers run from boot on.
+ * The machine's own systemd (or an OS tree's) booted as PID 1 of fresh namespaces on an overlay of
+ * the host's root (or of the tree), with lingering test users whose user managers run from boot on.
  *
  * <p>Nothing of it is visible on the host but two cgroup directories, {@code sur-sandbox-ID} and
  * {@code sur-sandbox-ID-exec}, which {@link #close()} removes. Every process of the sandbox dies
@@ -33,7 +33,6 @@ public final class Sandbox implements AutoCloseable {
 
   /** A sandbox joins its new cgroup within milliseconds; younger empty ones may be booting. */
   private static final Duration STALE_AGE = Duration.ofSeconds(30);
-
 
   private final SandboxSpec spec;
   private final Consumer<String> progress;
@@ -81,7 +80,7 @@ public final class Sandbox implements AutoCloseable {
   public static Sandbox boot(SandboxSpec spec, Consumer<String> progress) throws SandboxException {
     Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(progress, "progress");
-    HostProcesses.requireSandboxTools();
+    HostProcesses.requireSandboxTools(spec.root());
     String bootScript = resource("boot.sh");
     String probeScript = resource("probe.sh");
     Path root = HostCgroup.unifiedMount();
@@ -300,6 +299,7 @@ public final class Sandbox implements AutoCloseable {
             "--"));
     cmd.addAll(List.of("/bin/sh", "-c", bootScript, "sur-sandbox-boot"));
     cmd.add(Confinement.boundingSetArgument());
+    cmd.add(spec.root().toString());
     cmd.add(Integer.toString(spec.users()));
     cmd.add(Integer.toString(SandboxSpec.FIRST_UID));
     cmd.add(Integer.toString(spec.bindReadOnly().size()));
@@ -311,7 +311,7 @@ public final class Sandbox implements AutoCloseable {
               cmd.add(n);
               cmd.add(c);
             });
-    progress.accept("sandbox: booting " + SYSTEMD + " in cgroup " + cgroup.path());
+    progress.accept("sandbox: booting " + spec.root().resolve(SYSTEMD.substring(1)) + " in cgroup " + cgroup.path());
     unshare = InitKeeper.start(cmd, Map.of("PATH", PATH), cgroup.path().getFileName().toString());
     console = new OutputTail(unshare.getInputStream(), "sandbox-console-" + unshare.pid());
 

@@ -12,10 +12,15 @@ import java.util.regex.Pattern;
 
 /**
  * What a sandbox boots with: how many lingering users, the user units enabled for all of them, host
- * paths visible read-only at the same path inside, and how long boot may take.
+ * paths visible read-only at the same path inside, how long boot may take, and the root of the OS
+ * it boots: the host's {@code /}, or an OS tree (see {@link OsTree}).
  */
 public record SandboxSpec(
-    int users, Map<String, String> userUnits, List<Path> bindReadOnly, Duration bootTimeout) {
+    int users,
+    Map<String, String> userUnits,
+    List<Path> bindReadOnly,
+    Duration bootTimeout,
+    Path root) {
 
   /** UID of the first test user; the others follow without gaps. */
   public static final int FIRST_UID = 4001;
@@ -58,6 +63,17 @@ public record SandboxSpec(
     if (bootTimeout.isNegative() || bootTimeout.isZero()) {
       throw new IllegalArgumentException("boot timeout must be positive: " + bootTimeout);
     }
+    // The tree itself is checked at boot: this record holds data and reads no files.
+    if (!root.isAbsolute() || root.toString().chars().anyMatch(c -> c == ',' || c == ':' || c < 0x20)) {
+      throw new IllegalArgumentException("root must be absolute, without , : or controls: " + root);
+    }
+    root = root.normalize();
+  }
+
+  /** A spec that boots the host's own root. */
+  public SandboxSpec(
+      int users, Map<String, String> userUnits, List<Path> bindReadOnly, Duration bootTimeout) {
+    this(users, userUnits, bindReadOnly, bootTimeout, OsTree.HOST);
   }
 
   /** {@code users} lingering users, no units, no binds, a boot timeout that grows with users. */
@@ -74,18 +90,28 @@ public record SandboxSpec(
   public SandboxSpec withUserUnit(String name, String content) {
     Map<String, String> units = new LinkedHashMap<>(userUnits);
     units.put(name, content);
-    return new SandboxSpec(users, units, bindReadOnly, bootTimeout);
+    return new SandboxSpec(users, units, bindReadOnly, bootTimeout, root);
   }
 
   /** This spec with one more host path bound read-only at the same path inside. */
   public SandboxSpec withBindReadOnly(Path hostPath) {
     List<Path> binds = new ArrayList<>(bindReadOnly);
     binds.add(hostPath);
-    return new SandboxSpec(users, userUnits, binds, bootTimeout);
+    return new SandboxSpec(users, userUnits, binds, bootTimeout, root);
   }
 
   public SandboxSpec withBootTimeout(Duration timeout) {
-    return new SandboxSpec(users, userUnits, bindReadOnly, timeout);
+    return new SandboxSpec(users, userUnits, bindReadOnly, timeout, root);
+  }
+
+  /** This spec booting the OS tree in {@code tree} instead of the host's root. */
+  public SandboxSpec withRoot(Path tree) {
+    return new SandboxSpec(users, userUnits, bindReadOnly, bootTimeout, tree);
+  }
+
+  /** Whether this spec boots the host's own root rather than an OS tree. */
+  public boolean onHostRoot() {
+    return root.equals(OsTree.HOST);
   }
 
   /** The users a sandbox of this spec creates. */

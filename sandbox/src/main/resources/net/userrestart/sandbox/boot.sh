@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Runs as PID 1 of fresh pid, mount, uts, ipc, net and cgroup namespaces, with the sandbox's cgroup
-# as the cgroup namespace root. Builds an overlay root over the host's / with a tmpfs upper layer,
-# provisions lingering users and user units in it, pivots into it and execs systemd.
+# as the cgroup namespace root. Builds an overlay root over the host's / (or over the OS tree LOWER)
+# with a tmpfs upper layer, provisions lingering users and user units in it, pivots into it and
+# execs systemd.
 #
-# Arguments: DROP USERS FIRST_UID NBINDS BIND... NUNITS (NAME CONTENT)...
+# Arguments: DROP LOWER USERS FIRST_UID NBINDS BIND... NUNITS (NAME CONTENT)...
+# LOWER is / or an OS tree (a directory validated by the caller: no comma, colon or newline).
 # DROP is setpriv's --bounding-set list of the capabilities that systemd and everything it starts
 # lose (-sys_module,-mknod,...); this script keeps them to make /dev.
 # Every mount is made in this private mount namespace: the host sees none of them.
@@ -16,9 +18,10 @@ fail() {
 }
 
 drop=$1
-users=$2
-first_uid=$3
-shift 3
+lower=$2
+users=$3
+first_uid=$4
+shift 4
 nbinds=$1
 shift
 binds=
@@ -31,12 +34,13 @@ while [ "$i" -lt "$nbinds" ]; do
   i=$((i + 1))
 done
 
-[ -x /lib/systemd/systemd ] || fail "/lib/systemd/systemd not found"
+lower=${lower%/}
+[ -x "$lower/lib/systemd/systemd" ] || fail "${lower:-}/lib/systemd/systemd not found"
 
 # The work area: a tmpfs over a host directory, covered in this namespace only. The directory must
-# not hide a path to bind: a checkout below /tmp is common.
+# not hide a path to bind, nor the OS tree: a checkout below /tmp is common.
 hidden_bind() {
-  printf '%s' "$binds" | while IFS= read -r path; do
+  printf '%s\n%s' "${lower:-/}" "$binds" | while IFS= read -r path; do
     case "$path/" in "$1"/*)
       echo "$path"
       break
@@ -55,12 +59,12 @@ done
 mount -t tmpfs -o mode=0755,nosuid,nodev sur-sandbox "$work" || fail "cannot mount tmpfs"
 mkdir "$work/upper" "$work/work" "$work/root"
 root=$work/root
-mount -t overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/work" sur-sandbox-root "$root" ||
-  fail "cannot mount overlay of / (is overlayfs available?)"
+mount -t overlay -o "lowerdir=${lower:-/},upperdir=$work/upper,workdir=$work/work" sur-sandbox-root "$root" ||
+  fail "cannot mount overlay of ${lower:-/} (is overlayfs available?)"
 
 # A / whose /usr is another file system would leave the overlay without systemd.
 [ -x "$root/lib/systemd/systemd" ] ||
-  fail "the overlay of / has no /lib/systemd/systemd (is /usr a separate mount?)"
+  fail "the overlay of ${lower:-/} has no /lib/systemd/systemd (is /usr a separate mount?)"
 
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc" || fail "cannot mount /proc"
 # The kernel's knobs below /proc are the host's, not the sandbox's: read-only, as container

@@ -11,6 +11,8 @@ enum ExitCode {
   USAGE(2),
   /** Not running as root. */
   NOT_ROOT(3),
+  /** --root names no OS tree that can boot. */
+  BAD_ROOT(4),
   /** The sandbox could not boot, or a step inside it failed. */
   SANDBOX(7),
   /** A bug: an unexpected exception. */

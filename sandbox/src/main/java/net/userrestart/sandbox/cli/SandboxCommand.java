@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.sandbox.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,10 +12,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import net.userrestart.log.Shown;
 import net.userrestart.report.Json;
 import net.userrestart.report.Table;
 import net.userrestart.systemd.UnitName;
 import net.userrestart.sandbox.HostView;
+import net.userrestart.sandbox.OsTree;
 import net.userrestart.sandbox.Sandbox;
 import net.userrestart.sandbox.SandboxException;
 import net.userrestart.sandbox.SandboxSpec;
@@ -34,7 +37,9 @@ import picocli.CommandLine.Spec;
       "Boot this machine's systemd as PID 1 of throwaway namespaces (an overlay of / on tmpfs,"
           + " its own cgroup and network) with lingering test users, and show what"
           + " systemd-user-restart does there. Nothing touches the host, and everything is torn"
-          + " down at the end, on failure, Ctrl-C or SIGTERM.",
+          + " down at the end, on failure, Ctrl-C or SIGTERM. With --root, the overlay's lower"
+          + " layer is an OS tree instead of /: its systemd, rpm and JVM run, and the tree is"
+          + " never written to.",
       "",
       "Without packages: a demo. Every user runs two demo services; one is marked and the tool"
           + " runs for all users. With --install and --upgrade: installs the old packages with"
@@ -51,6 +56,7 @@ import picocli.CommandLine.Spec;
       "1:An expectation failed.",
       "2:Invalid command line.",
       "3:Not running as root.",
+      "4:--root is not an OS tree to boot (absolute, a directory owned by root, with lib/systemd/systemd).",
       "7:The sandbox could not boot, or a step inside it failed."
     },
     footerHeading = "%nExamples:%n",
@@ -59,6 +65,10 @@ import picocli.CommandLine.Spec;
       "    systemd-user-restart sandbox --users 3",
       "  A packager's check, for a CI job:",
       "    systemd-user-restart sandbox --tool-rpm systemd-user-restart-0.1.0-1.noarch.rpm \\",
+      "        --install foo-1.rpm --upgrade foo-2.rpm --expect-restart foo.service",
+      "  The same on the release you target, an OS tree made with debootstrap:",
+      "    systemd-user-restart sandbox --root /var/cache/systemd-user-restart/trees/sid \\",
+      "        --tool-rpm systemd-user-restart-0.1.0-1.noarch.rpm \\",
       "        --install foo-1.rpm --upgrade foo-2.rpm --expect-restart foo.service"
     })
 final class SandboxCommand implements Callable<Integer> {
@@ -90,6 +100,12 @@ final class SandboxCommand implements Callable<Integer> {
   @Option(names = "--expect-kept", paramLabel = "UNIT", description = "Fail unless UNIT kept running, not restarted, for every user.")
   List<String> expectKept = new ArrayList<>();
 
+  @Option(
+      names = "--root",
+      paramLabel = "DIR",
+      description = "Boot the OS tree in DIR (made with debootstrap, say) instead of this machine's /; the tool runs on its JVM and rpm.")
+  Path root;
+
   @Option(names = "--keep", description = "Leave the sandbox running until Ctrl-C, and print how to enter it.")
   boolean keep;
 
@@ -109,7 +125,8 @@ final class SandboxCommand implements Callable<Integer> {
     if (!Sandbox.runsAsRoot()) {
       throw new CommandFailure(ExitCode.NOT_ROOT, "the sandbox needs root (namespaces, mounts, cgroups)");
     }
-    SandboxSpec sandboxSpec = SandboxSpec.of(users);
+    Path tree = checkRoot();
+    SandboxSpec sandboxSpec = SandboxSpec.of(users).withRoot(tree);
     List<String> tool = List.of();
     List<Path> needed = new ArrayList<>(rpms.all());
     if (!packages) {
@@ -117,12 +134,13 @@ final class SandboxCommand implements Callable<Integer> {
         sandboxSpec = sandboxSpec.withUserUnit(unit.getKey(), unit.getValue());
       }
       ToolFiles files = ToolFiles.find(env.get(ToolFiles.LAUNCHER_VARIABLE));
+      files = sandboxSpec.onHostRoot() ? files : files.onTreeJvm();
       tool = files.command();
       needed.addAll(files.all());
     }
     // Only what the sandbox would not show anyway, as files: a bound folder such as /usr/bin
-    // would make every package that installs into it fail.
-    for (Path bind : HostView.ofThisHost().toBind(needed)) {
+    // would make every package that installs into it fail. A tree shows none of them.
+    for (Path bind : HostView.forRoot(tree).toBind(needed)) {
       sandboxSpec = sandboxSpec.withBindReadOnly(bind);
     }
     try (Sandbox sandbox = Sandbox.boot(sandboxSpec, line -> { err.println(line); err.flush(); })) {
@@ -155,6 +173,20 @@ final class SandboxCommand implements Callable<Integer> {
               ExitCode.USAGE, "'" + UnitName.printable(unit, Integer.MAX_VALUE) + "': " + problem);
         }
       }
+    }
+  }
+
+  /** The OS tree of --root as a real path, or the host's root; a usage error of its own. */
+  private Path checkRoot() {
+    if (root == null) {
+      return OsTree.HOST;
+    }
+    String shown = Shown.of(root.toString());
+    OsTree.problem(root).ifPresent(p -> { throw new CommandFailure(ExitCode.BAD_ROOT, "--root " + shown + ": " + p); });
+    try {
+      return root.toRealPath();
+    } catch (IOException e) {
+      throw new CommandFailure(ExitCode.BAD_ROOT, "--root " + shown + ": " + e.getMessage());
     }
   }
 

@@ -7,14 +7,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.jar.JarFile;
 import net.userrestart.systemd.UnitName;
 
 /**
  * The files that run the tool, which the sandbox's demo runs inside: the launcher (when started
- * through it), the tool's jar, the jars its manifest names, and this JVM. All real paths.
+ * through it), the tool's jar, the jars its manifest names, and this JVM, or none where the tool
+ * runs on the JVM of the OS tree the sandbox boots. All real paths.
  */
-record ToolFiles(Path launcher, Path jar, List<Path> libraries, Path javaHome) {
+record ToolFiles(Path launcher, Path jar, List<Path> libraries, Optional<Path> javaHome) {
   /** Set by bin/systemd-user-restart to its own path. */
   static final String LAUNCHER_VARIABLE = "SYSTEMD_USER_RESTART_LAUNCHER";
 
@@ -31,10 +33,15 @@ record ToolFiles(Path launcher, Path jar, List<Path> libraries, Path javaHome) {
       if (launcher != null && Files.isExecutable(Path.of(launcher))) {
         script = Path.of(launcher).toRealPath();
       }
-      return new ToolFiles(script, jar, libraries(jar), javaHome);
+      return new ToolFiles(script, jar, libraries(jar), Optional.of(javaHome));
     } catch (IOException e) {
       throw new CommandFailure(ExitCode.SANDBOX, "sandbox: cannot find the tool's files: " + e.getMessage());
     }
+  }
+
+  /** These files run by the JVM on the PATH inside: an OS tree's own, which is what it ships. */
+  ToolFiles onTreeJvm() {
+    return new ToolFiles(launcher, jar, libraries, Optional.empty());
   }
 
   /** Every file and folder above, for the sandbox to show. */
@@ -45,19 +52,22 @@ record ToolFiles(Path launcher, Path jar, List<Path> libraries, Path javaHome) {
     }
     all.add(jar);
     all.addAll(libraries);
-    all.add(javaHome);
+    javaHome.ifPresent(all::add);
     return all;
   }
 
   /**
-   * The same launcher, with its JVM flags, and the same JVM; plain java -jar when not started
-   * through the launcher.
+   * The same launcher, with its JVM flags, and the same JVM (or the one on PATH); plain java -jar
+   * when not started through the launcher.
    */
   List<String> command() {
     if (launcher != null) {
-      return List.of("env", "JAVA_HOME=" + javaHome, launcher.toString());
+      return javaHome
+          .map(home -> List.of("env", "JAVA_HOME=" + home, launcher.toString()))
+          .orElse(List.of(launcher.toString()));
     }
-    return List.of(javaHome.resolve("bin/java").toString(), "-jar", jar.toString());
+    String java = javaHome.map(home -> home.resolve("bin/java").toString()).orElse("java");
+    return List.of(java, "-jar", jar.toString());
   }
 
   /* The jar that holds the tool's classes, of which UnitName is one. */

@@ -54,4 +54,22 @@ class SandboxMainTest {
     assertEquals("", out.toString());
   }
 
+  @Test
+  void aRootThatIsNoOsTreeExitsFourWithWhy() {
+    for (String root : List.of("relative/tree", "/nonexistent-tree", "/etc", "/tmp/a,b")) {
+      int mark = err.getBuffer().length();
+      assertEquals(4, run("--root", root), root + ": " + err);
+      String said = err.toString().substring(mark);
+      assertTrue(said.startsWith("systemd-user-restart: --root "), said);
+      assertEquals(1, said.lines().count(), said);
+    }
+    assertEquals("", out.toString());
+  }
+
+  @Test
+  void helpTellsOfTheRootOption() {
+    assertEquals(0, run("--help"));
+    assertTrue(out.toString().contains("--root=DIR"), out::toString);
+    assertTrue(out.toString().contains("4   --root is not an OS tree"), out::toString);
+  }
 }
