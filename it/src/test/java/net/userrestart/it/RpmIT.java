@@ -243,7 +243,7 @@ class RpmIT {
       assertEquals("", rpmOk(box, install("-i", packages.tool())), "installing the tool prints nothing");
       String cache = "/var/cache/systemd-user-restart";
       String conf = "/etc/systemd-user-restart/java.conf";
-      box.root("sh", "-c", "rm -f " + cache + "/*").orThrow("emptying " + cache);
+      box.root("find", cache, "-maxdepth", "1", "-type", "f", "-delete").orThrow("emptying " + cache);
       box.root("sh", "-c", FAKE_JDK).orThrow("making the fake JDK");
       String hostile =
           "JAVA_HOME=/tmp/fakejdk JAVA_TOOL_OPTIONS=-javaagent:/nonexistent.jar"

@@ -56,9 +56,11 @@ class DBusSystemManagerTest {
     try (DBusSystemManager pid1 = DBusSystemManager.start(peer.socket()).await(Duration.ofSeconds(5))) {
       assertEquals(List.of(0, 1000, 1002), pid1.activeUserManagers());
       assertEquals(List.of(1003, 1004), pid1.startingUserManagers());
+      // Both come from the one list made while connecting. A busy machine may answer after the
+      // first call's short wait, which sends that call again: those are counted, not a second list.
+      long listed = peer.callsOf("ListUnitsByPatterns");
+      assertTrue(listed >= 1 && listed <= 1 + pid1.callsSentAgain(), peer.calls().toString());
     }
-    // Both come from the one list made while connecting.
-    assertEquals(1, peer.callsOf("ListUnitsByPatterns"), peer.calls().toString());
   }
 
   @Test

@@ -67,7 +67,7 @@ import picocli.CommandLine.Spec;
       "    systemd-user-restart sandbox --tool-rpm systemd-user-restart-0.1.0-1.noarch.rpm \\",
       "        --install foo-1.rpm --upgrade foo-2.rpm --expect-restart foo.service",
       "  The same on the release you target, an OS tree made with debootstrap:",
-      "    systemd-user-restart sandbox --root /var/cache/systemd-user-restart/trees/sid \\",
+      "    systemd-user-restart sandbox --root /var/cache/systemd-user-restart-trees/sid \\",
       "        --tool-rpm systemd-user-restart-0.1.0-1.noarch.rpm \\",
       "        --install foo-1.rpm --upgrade foo-2.rpm --expect-restart foo.service"
     })
