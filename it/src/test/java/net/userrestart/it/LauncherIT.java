@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import net.userrestart.sandbox.ExecResult;
+import net.userrestart.sandbox.SandboxSpec;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The launcher, installed as the RPM installs it, on an OS tree whose JVM is JDK 25 or newer: a
+ * failed run leaves no AOT cache, a run that succeeded makes one (its output as clean as without),
+ * the runs after it start with it and the JVM can use it, and a changed jar is not run with the
+ * old one. The tree is {@code -Dsandbox.tree.jdk25=DIR} (default: the sid tree of CONTRIBUTING.md).
+ */
+@Tag("systemd")
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class LauncherIT {
+  static final Path TREE =
+      Path.of(System.getProperty("sandbox.tree.jdk25", "/var/cache/systemd-user-restart-trees/sid"));
+  static final String LAUNCHER = "/usr/bin/systemd-user-restart";
+  static final String JAR = "/usr/share/systemd-user-restart/systemd-user-restart.jar";
+  static final String CACHE = "/var/cache/systemd-user-restart";
+  static final String AOT = CACHE + "/systemd-user-restart.aot";
+
+  @Test
+  void aotCacheOnlyFromARunThatSucceededAndUsedAfter() {
+    ToolSandbox.requireSandbox();
+    assertTrue(Files.isDirectory(TREE), "no OS tree with JDK 25 at " + TREE + " (see CONTRIBUTING.md)");
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(1).withRoot(TREE))) {
+      String feature = box.root("sh", "-c", "sed -n 's/^JAVA_VERSION=\"\\([0-9]*\\).*/\\1/p'"
+          + " \"$(dirname \"$(dirname \"$(readlink -f \"$(command -v java)\")\")\")/release\"")
+          .orThrow("reading the JVM's release").stdout().strip();
+      assertTrue(Integer.parseInt(feature) >= 25, "the tree's JVM is " + feature + ", not 25 or newer");
+      install(box);
+
+      ExecResult failed = box.root(LAUNCHER, "--all-users", "--timeout", "never");
+      assertEquals(2, failed.exitCode(), failed::toString);
+      assertEquals("", cacheFiles(box), "the cache after a failed run");
+
+      ExecResult ok = box.root(LAUNCHER, "--all-users", "--quiet");
+      assertEquals(0, ok.exitCode(), ok::toString);
+      assertEquals("", ok.stdout(), "stdout of the run that recorded");
+      assertEquals("", ok.stderr(), "stderr of the run that recorded");
+      assertEquals("systemd-user-restart.aot\nsystemd-user-restart.aot.jvm\n", cacheFiles(box), "the cache after a run that succeeded");
+      assertEquals(mtime(box, JAR), mtime(box, AOT), "the cache carries the jar's mtime");
+
+      String traced = box.root("sh", "-x", LAUNCHER, "--all-users", "--quiet").orThrow("a run with the cache").stderr();
+      assertTrue(traced.contains("-XX:AOTCache=" + AOT + " -jar " + JAR), traced);
+      // The JVM must use it, not only be given it: AOTMode=on refuses to start otherwise.
+      ExecResult on = box.root("sh", "-c", "java -XX:AOTMode=on -XX:AOTCache=" + AOT + " " + flags(traced)
+          + " -jar " + JAR + " --version");
+      assertEquals(0, on.exitCode(), () -> "the JVM does not take the cache: " + on);
+      ExecResult again = box.root(LAUNCHER, "--all-users");
+      assertEquals(0, again.exitCode(), again::toString);
+      assertFalse(again.stderr().contains("aot") || again.stderr().contains("AOT"), again::toString);
+      assertFalse(again.stdout().contains("AOT"), again::toString);
+
+      // An upgraded jar (another mtime) is never started with the cache of the previous one.
+      box.root("touch", "-d", "2001-01-01", JAR).orThrow("touching the jar");
+      String stale = box.root("sh", "-x", LAUNCHER, "--version").orThrow("--version").stderr();
+      assertFalse(stale.contains("-XX:AOTCache="), stale);
+      box.root(LAUNCHER, "--all-users", "--quiet").orThrow("the run after the upgrade");
+      assertEquals(mtime(box, JAR), mtime(box, AOT), "the cache made again for the new jar");
+    }
+  }
+
+  /* The tool where its RPM puts it: the launcher then keeps its cache in /var/cache. */
+  private static void install(ToolSandbox box) {
+    Path target = ToolSandbox.PROJECT.resolve("target");
+    box.root("sh", "-c", "install -m 0755 " + ToolSandbox.TOOL + " " + LAUNCHER
+            + " && mkdir -p /usr/share/systemd-user-restart " + CACHE
+            + " && cp -r " + target.resolve("systemd-user-restart.jar") + " " + target.resolve("lib")
+            + " /usr/share/systemd-user-restart/")
+        .orThrow("installing the tool");
+  }
+
+  /* The JVM flags of the launcher's traced exec line (sh -x prints "+ exec java FLAGS -XX:AOTCache=..."). */
+  private static String flags(String traced) {
+    String line = traced.lines().filter(l -> l.contains("-XX:AOTCache=")).reduce((a, b) -> b).orElseThrow();
+    return line.substring(line.indexOf("-XX:"), line.indexOf(" -XX:AOTCache="));
+  }
+
+  private static String cacheFiles(ToolSandbox box) {
+    return box.root("sh", "-c", "ls -A " + CACHE + " | sort").orThrow("listing " + CACHE).stdout();
+  }
+
+  private static String mtime(ToolSandbox box, String path) {
+    return box.root("stat", "-c", "%.9Y", path).orThrow("stat " + path).stdout().strip();
+  }
+}
