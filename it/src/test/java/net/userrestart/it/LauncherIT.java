@@ -52,8 +52,8 @@ class LauncherIT {
       assertEquals("systemd-user-restart.aot\nsystemd-user-restart.aot.jvm\n", cacheFiles(box), "the cache after a run that succeeded");
       assertEquals(mtime(box, JAR), mtime(box, AOT), "the cache carries the jar's mtime");
 
-      String traced = box.root("sh", "-x", LAUNCHER, "--all-users", "--quiet").orThrow("a run with the cache").stderr();
-      assertTrue(traced.contains("-XX:AOTCache=" + AOT + " -jar " + JAR), traced);
+      String traced = execLine(box.root("sh", "-x", LAUNCHER, "--all-users", "--quiet").orThrow("a run with the cache"));
+      assertTrue(traced.contains(" -XX:AOTCache=" + AOT + " -jar " + JAR + " "), traced);
       // The JVM must use it, not only be given it: AOTMode=on refuses to start otherwise.
       ExecResult on = box.root("sh", "-c", "java -XX:AOTMode=on -XX:AOTCache=" + AOT + " " + flags(traced)
           + " -jar " + JAR + " --version");
@@ -65,7 +65,7 @@ class LauncherIT {
 
       // An upgraded jar (another mtime) is never started with the cache of the previous one.
       box.root("touch", "-d", "2001-01-01", JAR).orThrow("touching the jar");
-      String stale = box.root("sh", "-x", LAUNCHER, "--version").orThrow("--version").stderr();
+      String stale = execLine(box.root("sh", "-x", LAUNCHER, "--version").orThrow("--version"));
       assertFalse(stale.contains("-XX:AOTCache="), stale);
       box.root(LAUNCHER, "--all-users", "--quiet").orThrow("the run after the upgrade");
       assertEquals(mtime(box, JAR), mtime(box, AOT), "the cache made again for the new jar");
@@ -82,10 +82,15 @@ class LauncherIT {
         .orThrow("installing the tool");
   }
 
-  /* The JVM flags of the launcher's traced exec line (sh -x prints "+ exec java FLAGS -XX:AOTCache=..."). */
-  private static String flags(String traced) {
-    String line = traced.lines().filter(l -> l.contains("-XX:AOTCache=")).reduce((a, b) -> b).orElseThrow();
-    return line.substring(line.indexOf("-XX:"), line.indexOf(" -XX:AOTCache="));
+  /* The command the launcher ran, from its trace (sh -x): "+ exec java FLAGS ... -jar JAR ARGS". */
+  private static String execLine(ExecResult traced) {
+    return traced.stderr().lines().filter(l -> l.startsWith("+ exec ")).reduce((a, b) -> b)
+        .orElseThrow(() -> new AssertionError("no exec in the launcher's trace:\n" + traced));
+  }
+
+  /* The JVM flags of the traced exec line, before the cache's. */
+  private static String flags(String execLine) {
+    return execLine.substring(execLine.indexOf("-XX:"), execLine.indexOf(" -XX:AOTCache="));
   }
 
   private static String cacheFiles(ToolSandbox box) {
