@@ -2,6 +2,7 @@
 package net.userrestart.bench;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +43,7 @@ final class Box {
   private static final String TIMED =
       "label=$1\nshift\nd=" + DIR + "\nrm -f \"$d/$label.time\"\n"
           + "s=$(date +%s%N)\n"
-          + "/usr/bin/time -f '%M %U %S' -o \"$d/$label.time\""
+          + "\"$d/time\" -f '%M %U %S' -o \"$d/$label.time\""
           + " \"$@\" >\"$d/$label.out\" 2>\"$d/$label.err\"\n"
           + "rc=$?\ne=$(date +%s%N)\necho \"$rc $((e - s))\"\n";
 
@@ -121,6 +122,13 @@ final class Box {
         sandbox.exec(RUN_TIMEOUT, "/bin/sh", "-c", "systemctl --help | grep -q -w enqueue-marked").ok()
             ? "enqueue-marked" : "reload-or-restart --marked";
     sandbox.writeFile(DIR + "/timed.sh", TIMED);
+    // This machine's time(1), which OS trees made with debootstrap --variant=minbase lack.
+    try {
+      Files.copy(Path.of("/usr/bin/time"), sandbox.hostPath(DIR + "/time"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("copying /usr/bin/time into the sandbox", e);
+    }
+    sandbox.exec(RUN_TIMEOUT, "chmod", "0755", DIR + "/time").orThrow("chmod time");
     sandbox.writeFile(DIR + "/upstream-older.sh", UPSTREAM_OLDER);
     sandbox.writeFile(DIR + "/upstream-current.sh", UPSTREAM_CURRENT.replace("@VERB@", verb));
     sandbox.writeFile(DIR + "/mark-upstream.sh", MARK_UPSTREAM);

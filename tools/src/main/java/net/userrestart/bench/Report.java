@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 import net.userrestart.bench.Options.Case;
 
 /** The Markdown report: the table, how it was measured, the goals of issues 17 and 19 and every run. */
@@ -103,7 +104,8 @@ record Report(
     b.append("\n");
     for (Way w : options.ways()) {
       b.append("- ").append(w.label()).append(": ").append(switch (w.kind()) {
-        case TOOL -> "`systemd-user-restart --all-users --quiet " + String.join(" ", w.toolArgs()) + "` after our mark";
+        case TOOL -> "`" + String.join(" ", Stream.concat(Stream.of("systemd-user-restart --all-users --quiet"),
+            w.toolArgs().stream()).toList()) + "` after our mark";
         case UPSTREAM_CURRENT -> "`systemctl reload 'user@*.service'`, then `systemctl --user -M UID@ "
             + environment.getOrDefault("upstream's verb per user", "enqueue-marked") + "` per user, in parallel";
         case UPSTREAM_OLDER -> "`systemctl --user -M UID@ daemon-reexec` for all users in parallel, then"
