@@ -104,10 +104,12 @@ record Options(
     Path out = Path.of("target/benchmark.md");
     Path project = Path.of("").toAbsolutePath();
     boolean help = false;
-    // Maven passes one empty argument when -Dbench.args is not set.
-    List<String> words = Arrays.stream(args).filter(a -> !a.isBlank()).toList();
+    List<String> words = List.of(args);
     for (int i = 0; i < words.size(); i++) {
       String a = words.get(i);
+      if (a.isBlank()) {
+        continue; // Maven passes one empty argument when -Dbench.args is not set; values may be empty
+      }
       if (a.equals("-h") || a.equals("--help")) {
         help = true;
         continue;
