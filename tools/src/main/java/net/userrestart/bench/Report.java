@@ -62,9 +62,10 @@ record Report(
 
   private void onePackageTable(StringBuilder b) {
     List<String> ways = options.ways().stream().map(Way::label).toList();
+    String ours = options.ways().stream().filter(Way::ours).map(Way::label).findFirst().orElse("needed");
     b.append("| N users | unit running for |");
     ways.forEach(w -> b.append(" ").append(w).append(" (s) | managers' CPU, ").append(w).append(" (s) |"));
-    b.append(" upstream ÷ needed | JVM start (s) |\n|---:|---:|");
+    b.append(" upstream ÷ ").append(ours).append(" | JVM start (s) |\n|---:|---:|");
     ways.forEach(w -> b.append("---:|---:|"));
     b.append("---:|---:|\n");
     for (Row r : rows) {
@@ -72,7 +73,7 @@ record Report(
       for (String w : ways) {
         b.append(" ").append(wall(r, w)).append(" | ").append(r.has(w) ? f3(r.managerCpu(w)) : "–").append(" |");
       }
-      b.append(" ").append(ratio(r, "upstream", "needed")).append(" | ")
+      b.append(" ").append(ratio(r, "upstream", ours)).append(" | ")
           .append(Double.isNaN(r.start()) ? "–" : f3(r.start())).append(" |\n");
     }
   }
@@ -119,10 +120,21 @@ record Report(
     } else if (options.benchCase() == Case.RESTART) {
       b.append("- Every way must restart every user's unit (new MainPID).\n");
     }
-    b.append("- floor: CPU time the user managers and their children (cgroups `user@UID.service`) spent"
-        + " during our run, ÷ cores: no tool can be faster than floor + its own start.\n");
-    b.append("- our CPU: user + system time of our JVM; peak RSS from `/usr/bin/time`; peak threads"
-        + " from `-Xlog:os+thread` of one more, untimed run.\n\n");
+    switch (options.benchCase()) {
+      case RESTART -> {
+        b.append("- floor: CPU time the user managers and their children (cgroups `user@UID.service`) spent"
+            + " during our run, ÷ cores: no tool can be faster than floor + its own start.\n");
+        b.append("- our CPU: user + system time of our JVM; peak RSS from `/usr/bin/time`; peak threads"
+            + " from `-Xlog:os+thread` of one more, untimed run.\n");
+      }
+      case ONE_PACKAGE -> b.append("- managers' CPU: CPU time the user managers and their children (cgroups"
+          + " `user@UID.service`) spent during the run.\n");
+      case MARKING -> b.append("- ours: the shell our `%user_restart_postun_with_restart` expands to, run by one `sh`"
+          + " as rpm runs a scriptlet; upstream: `mark-restart-user-units`, the users from PID 1, then one"
+          + " `systemctl --user -M UID@ set-property UNIT Markers=+needs-restart` per user, in parallel."
+          + " CPU: the whole sandbox's (shells, systemctl, PID 1, the managers).\n");
+    }
+    b.append("\n");
   }
 
   private void restartGoals(StringBuilder b) {
