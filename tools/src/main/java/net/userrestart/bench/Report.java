@@ -90,9 +90,10 @@ record Report(
   /* How the numbers were made, so a report can be read on its own. */
   private void method(StringBuilder b) {
     b.append(format(
-        "Medians of %d timed runs of each way per row, alternating; %d `--version` runs for the JVM start; %d cores;"
+        "Medians of %d timed runs of each way per row, alternating;%s %d cores;"
             + " load average %s before, %s after; OS tree %s; %s; took %d s.\n",
-        options.reps(), options.starts(), cores, loadBefore, loadAfter,
+        options.reps(), options.benchCase() == Case.MARKING ? "" : " " + options.starts() + " `--version` runs for the JVM start;",
+        cores, loadBefore, loadAfter,
         options.root() == null ? "this machine's /" : "`" + options.root().getFileName() + "`",
         environment.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).reduce((x, y) -> x + "; " + y).orElse(""),
         took.toSeconds()));
