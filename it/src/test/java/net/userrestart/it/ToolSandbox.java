@@ -17,6 +17,7 @@ import net.userrestart.sandbox.Sandbox;
 import net.userrestart.sandbox.SandboxException;
 import net.userrestart.sandbox.SandboxSpec;
 import net.userrestart.sandbox.SandboxUser;
+import net.userrestart.sandbox.TreeUnderTest;
 import org.junit.jupiter.api.Assumptions;
 
 /** A booted sandbox with this checkout visible inside, and the built tool to run there. */
@@ -26,6 +27,8 @@ final class ToolSandbox implements AutoCloseable {
       Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
   static final String TOOL = PROJECT.resolve("bin/systemd-user-restart").toString();
   static final Duration RUN = Duration.ofSeconds(120);
+  /** The OS every sandbox of this run boots: the host's root or a Debian tree. */
+  static final TreeUnderTest TREE = TreeUnderTest.current();
 
   final Sandbox sandbox;
 
@@ -42,13 +45,20 @@ final class ToolSandbox implements AutoCloseable {
     assertTrue(
         Files.exists(PROJECT.resolve("target/systemd-user-restart.jar")),
         "run 'mvn package' (or verify) first: the tool's jar is missing");
+    TREE.root()
+        .ifPresent(
+            r ->
+                assertTrue(
+                    Files.isRegularFile(r.resolve(".sur-tree")),
+                    "the tree " + TREE + " is missing: mvn verify makes it (it/src/test/trees/make-tree.sh)"));
   }
 
   /** Boots, or fails loudly; see {@link #requireSandbox}. */
   static ToolSandbox boot(SandboxSpec spec) throws SandboxException {
     requireSandbox();
     return new ToolSandbox(
-        Sandbox.boot(spec.withBindReadOnly(PROJECT), line -> System.err.println("sandbox: " + line)));
+        Sandbox.boot(
+            TREE.boot(spec).withBindReadOnly(PROJECT), line -> System.err.println("sandbox: " + line)));
   }
 
   List<SandboxUser> users() {
