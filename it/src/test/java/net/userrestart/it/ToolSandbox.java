@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import net.userrestart.sandbox.ExecResult;
 import net.userrestart.sandbox.Sandbox;
 import net.userrestart.sandbox.SandboxException;
@@ -27,6 +28,8 @@ final class ToolSandbox implements AutoCloseable {
       Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
   static final String TOOL = PROJECT.resolve("bin/systemd-user-restart").toString();
   static final Duration RUN = Duration.ofSeconds(120);
+  private static final Pattern REEXECUTING = Pattern.compile("Reexecuting\\.+");
+  private static final Pattern RELOADING = Pattern.compile("Reloading\\.+");
   /** The OS every sandbox of this run boots: the host's root or a Debian tree. */
   static final TreeUnderTest TREE = TreeUnderTest.current();
 
@@ -121,15 +124,24 @@ final class ToolSandbox implements AutoCloseable {
     assertEquals(0, r.exitCode(), () -> "systemctl --user " + String.join(" ", args) + ":\n" + r);
   }
 
-  /** The PID of user {@code u}'s manager, as PID 1 knows it. */
+  /**
+   * The PID of user {@code u}'s manager, as PID 1 knows it. Asked over the system bus: a test may
+   * mask PID 1's private socket, and systemctl falls back to the bus only before systemd 262.
+   */
   long managerPid(SandboxUser u) {
-    ExecResult r = root("systemctl", "show", "-p", "MainPID", "--value", "user@" + u.uid() + ".service");
-    return Long.parseLong(r.stdout().strip());
+    ExecResult r =
+        root(
+            "busctl", "get-property", "org.freedesktop.systemd1",
+            "/org/freedesktop/systemd1/unit/user_40" + u.uid() + "_2eservice",
+            "org.freedesktop.systemd1.Service", "MainPID");
+    assertTrue(r.ok() && r.stdout().startsWith("u "), () -> "MainPID of user@" + u.uid() + ".service:\n" + r);
+    return Long.parseLong(r.stdout().substring(2).strip());
   }
 
   /**
    * How often a user's manager has re-executed and reloaded, as it logged it ("Reexecuting.",
-   * "Reloading."), and its PID, which a re-exec keeps. Timestamps would not tell the two apart.
+   * "Reloading." before systemd 257 and "Reloading..." since), and its PID, which a re-exec keeps.
+   * Timestamps would not tell the two apart.
    */
   record Generation(long pid, int reexecs, int reloads) {
     Generation reexecuted() {
@@ -149,8 +161,8 @@ final class ToolSandbox implements AutoCloseable {
     List<String> lines = log.stdout().lines().toList();
     return new Generation(
         pid,
-        (int) lines.stream().filter("Reexecuting."::equals).count(),
-        (int) lines.stream().filter("Reloading."::equals).count());
+        (int) lines.stream().filter(REEXECUTING.asMatchPredicate()).count(),
+        (int) lines.stream().filter(RELOADING.asMatchPredicate()).count());
   }
 
   /** {@link #managerGeneration} of every user. */
