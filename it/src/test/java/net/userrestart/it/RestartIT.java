@@ -14,6 +14,7 @@ import net.userrestart.sandbox.SandboxSpec;
 import net.userrestart.sandbox.SandboxUser;
 import net.userrestart.sandbox.Trial;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
@@ -303,5 +304,15 @@ class RestartIT {
     } finally {
       box.root("umount", "/run/systemd/private");
     }
+  }
+
+  /** On a Debian tree the JVM on its PATH, which the launcher runs the tool with, is the tree's. */
+  @Test
+  void i_theToolRunsOnTheTreesOwnJvm() {
+    int feature = ToolSandbox.TREE.javaFeature();
+    Assumptions.assumeTrue(feature > 0, "no Java version named for " + ToolSandbox.TREE);
+    ExecResult r = box.root("java", "-XshowSettings:properties", "-version");
+    assertEquals(0, r.exitCode(), r::toString);
+    assertTrue(r.stderr().contains("java.specification.version = " + feature + "\n"), r::toString);
   }
 }
