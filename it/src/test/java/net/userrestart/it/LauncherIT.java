@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import net.userrestart.sandbox.ExecResult;
@@ -15,30 +14,30 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The launcher, installed as the RPM installs it, on an OS tree whose JVM is JDK 25 or newer: a
- * failed run leaves no AOT cache, a run that succeeded makes one (its output as clean as without),
- * the runs after it start with it and the JVM can use it, and a changed jar is not run with the
- * old one. The tree is {@code -Dsandbox.tree.jdk25=DIR} (default: the sid tree of CONTRIBUTING.md).
+ * The launcher, installed as the RPM installs it, on each tree's JVM: a failed run leaves no
+ * archive, a run that succeeded makes one (its output as clean as without), the runs after it
+ * start with it and the JVM can use it, and a changed jar is not run with the old one. On JDK 25
+ * and later (sid) the archive is the JVM's AOT cache, before (17, 21) a class-data archive.
  */
 @Tag("systemd")
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class LauncherIT {
-  static final Path TREE =
-      Path.of(System.getProperty("sandbox.tree.jdk25", "/var/cache/systemd-user-restart-trees/sid"));
   static final String LAUNCHER = "/usr/bin/systemd-user-restart";
   static final String JAR = "/usr/share/systemd-user-restart/systemd-user-restart.jar";
   static final String CACHE = "/var/cache/systemd-user-restart";
-  static final String AOT = CACHE + "/systemd-user-restart.aot";
 
   @Test
-  void aotCacheOnlyFromARunThatSucceededAndUsedAfter() {
-    ToolSandbox.requireSandbox();
-    assertTrue(Files.isDirectory(TREE), "no OS tree with JDK 25 at " + TREE + " (see CONTRIBUTING.md)");
-    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(1).withRoot(TREE))) {
+  void archiveOnlyFromARunThatSucceededAndUsedAfter() {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(1))) {
       String feature = box.root("sh", "-c", "sed -n 's/^JAVA_VERSION=\"\\([0-9]*\\).*/\\1/p'"
           + " \"$(dirname \"$(dirname \"$(readlink -f \"$(command -v java)\")\")\")/release\"")
           .orThrow("reading the JVM's release").stdout().strip();
-      assertTrue(Integer.parseInt(feature) >= 25, "the tree's JVM is " + feature + ", not 25 or newer");
+      boolean aot = Integer.parseInt(feature) >= 25;
+      String name = aot ? "systemd-user-restart.aot" : "systemd-user-restart.jsa";
+      String archive = CACHE + "/" + name;
+      // The option that makes the JVM refuse to start unless it can use the archive.
+      String required = aot ? "-XX:AOTMode=on -XX:AOTCache=" + archive : "-Xshare:on -XX:SharedArchiveFile=" + archive;
+      String given = aot ? "-XX:AOTCache=" : "-XX:SharedArchiveFile=";
       install(box);
 
       ExecResult failed = box.root(LAUNCHER, "--all-users", "--timeout", "never");
@@ -49,26 +48,25 @@ class LauncherIT {
       assertEquals(0, ok.exitCode(), ok::toString);
       assertEquals("", ok.stdout(), "stdout of the run that recorded");
       assertEquals("", ok.stderr(), "stderr of the run that recorded");
-      assertEquals("systemd-user-restart.aot\nsystemd-user-restart.aot.jvm\n", cacheFiles(box), "the cache after a run that succeeded");
-      assertEquals(mtime(box, JAR), mtime(box, AOT), "the cache carries the jar's mtime");
+      assertEquals(name + "\n" + name + ".jvm\n", cacheFiles(box), "the cache after a run that succeeded on Java " + feature);
+      assertEquals(mtime(box, JAR), mtime(box, archive), "the archive carries the jar's mtime");
 
       String traced = execLine(box.root("sh", "-x", LAUNCHER, "--all-users", "--quiet").orThrow("a run with the cache"));
-      assertTrue(traced.contains(" -XX:AOTCache=" + AOT + " -jar " + JAR + " "), traced);
-      // The JVM must use it, not only be given it: AOTMode=on refuses to start otherwise.
-      ExecResult on = box.root("sh", "-c", "java -XX:AOTMode=on -XX:AOTCache=" + AOT + " " + flags(traced)
-          + " -jar " + JAR + " --version");
-      assertEquals(0, on.exitCode(), () -> "the JVM does not take the cache: " + on);
+      assertTrue(traced.contains(" " + given + archive + " "), traced);
+      // The JVM must use it, not only be given it.
+      ExecResult on = box.root("sh", "-c", "java " + required + " " + flags(traced, given) + " -jar " + JAR + " --version");
+      assertEquals(0, on.exitCode(), () -> "the JVM does not take the archive: " + on);
       ExecResult again = box.root(LAUNCHER, "--all-users");
       assertEquals(0, again.exitCode(), again::toString);
-      assertFalse(again.stderr().contains("aot") || again.stderr().contains("AOT"), again::toString);
+      assertFalse(again.stderr().matches("(?s).*(aot|AOT|cds|CDS).*"), again::toString);
       assertFalse(again.stdout().contains("AOT"), again::toString);
 
       // An upgraded jar (another mtime) is never started with the cache of the previous one.
       box.root("touch", "-d", "2001-01-01", JAR).orThrow("touching the jar");
       String stale = execLine(box.root("sh", "-x", LAUNCHER, "--version").orThrow("--version"));
-      assertFalse(stale.contains("-XX:AOTCache="), stale);
+      assertFalse(stale.contains(given), stale);
       box.root(LAUNCHER, "--all-users", "--quiet").orThrow("the run after the upgrade");
-      assertEquals(mtime(box, JAR), mtime(box, AOT), "the cache made again for the new jar");
+      assertEquals(mtime(box, JAR), mtime(box, archive), "the archive made again for the new jar");
     }
   }
 
@@ -88,9 +86,9 @@ class LauncherIT {
         .orElseThrow(() -> new AssertionError("no exec in the launcher's trace:\n" + traced));
   }
 
-  /* The JVM flags of the traced exec line, before the cache's. */
-  private static String flags(String execLine) {
-    return execLine.substring(execLine.indexOf("-XX:"), execLine.indexOf(" -XX:AOTCache="));
+  /* The JVM flags of the traced exec line, before the archive's. */
+  private static String flags(String execLine, String given) {
+    return execLine.substring(execLine.indexOf("-XX:"), execLine.indexOf(" " + given));
   }
 
   private static String cacheFiles(ToolSandbox box) {
