@@ -128,7 +128,7 @@ final class Runner {
 
   /* Version v of the package's unit: the upgrade writes the next one (new content, new mtime). */
   private static String packageUnit(int v) {
-    return "[Unit]\nDescription=sur-bench-pkg-v" + v + "\n[Service]\nExecStart=/bin/sleep infinity\n";
+    return "[Unit]\nDescription=sur-bench-pkg-v" + v + "\nStartLimitIntervalSec=0\n[Service]\nExecStart=/bin/sleep infinity\n";
   }
 
   private Run run(Box box, Way way, String unit, Set<Integer> running, String what, List<String> javaOptions) {
