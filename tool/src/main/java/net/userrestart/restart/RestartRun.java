@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.restart;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +31,9 @@ import net.userrestart.systemd.UserManagerConnector;
  * reached is a {@link RunStoppedException}.
  */
 public final class RestartRun {
+  private static final Path PROC = Path.of("/proc");
+  private static final Path ROOT = Path.of("/");
+
   private final Host host;
   private final MarkStore store;
   private final Log log;
@@ -48,13 +53,30 @@ public final class RestartRun {
     checkHost();
     Map<Integer, String> active;
     Set<Integer> kept;
+    NeedCheck needs = null;
     try (SystemManager pid1 = pid1(request.timeout())) {
       active = activeManagers(pid1);
       kept = keptUsers(pid1, active);
+      if (request.action() == ManagerAction.AS_NEEDED) {
+        needs = new NeedCheck(PROC, ROOT, managerPids(pid1, Planner.chosen(request, active)));
+      }
     }
     return request.dryRun()
-        ? dryRun(request, active, finished)
-        : restart(request, active, kept, finished);
+        ? dryRun(request, active, needs, finished)
+        : restart(request, active, kept, needs, finished);
+  }
+
+  /* A manager whose PID cannot be had is re-executed: what it runs cannot be read. */
+  private Map<Integer, Long> managerPids(SystemManager pid1, Map<Integer, String> chosen) {
+    Map<Integer, Long> pids = new HashMap<>();
+    for (int uid : chosen.keySet()) {
+      try {
+        pids.put(uid, pid1.managerPid(uid));
+      } catch (SystemdException e) {
+        log.debug("user " + uid + ": no main PID from PID 1: " + e.getMessage());
+      }
+    }
+    return pids;
   }
 
   /*
@@ -95,7 +117,7 @@ public final class RestartRun {
             Request.JOBS_PER_CPU * host.cpus(),
             true);
     List<Listing.Manager> managers = new ArrayList<>();
-    for (Outcome o : work(Planner.plan(probe, active, pending), o -> {})) {
+    for (Outcome o : work(Planner.plan(probe, active, pending), null, o -> {})) {
       int uid = o.user().uid();
       managers.add(new Listing.Manager(o.user(), pids.getOrDefault(uid, 0L), o, wouldDo(o)));
     }
@@ -161,14 +183,18 @@ public final class RestartRun {
   }
 
   private List<Outcome> dryRun(
-      Request request, Map<Integer, String> active, Consumer<Outcome> finished)
+      Request request, Map<Integer, String> active, NeedCheck needs, Consumer<Outcome> finished)
       throws RunStoppedException {
-    return work(Planner.plan(request, active, read()), finished);
+    return work(Planner.plan(request, active, read()), needs, finished);
   }
 
   /* Each user's marks are settled as soon as its outcome is known, while the others still run. */
   private List<Outcome> restart(
-      Request request, Map<Integer, String> active, Set<Integer> kept, Consumer<Outcome> finished)
+      Request request,
+      Map<Integer, String> active,
+      Set<Integer> kept,
+      NeedCheck needs,
+      Consumer<Outcome> finished)
       throws RunStoppedException {
     try (Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, kept, Planner.chosen(request, active).keySet());
@@ -177,6 +203,7 @@ public final class RestartRun {
       List<Outcome> outcomes =
           work(
               plan,
+              needs,
               o -> {
                 finished.accept(o);
                 settle(claim, o);
@@ -203,9 +230,9 @@ public final class RestartRun {
     }
   }
 
-  private List<Outcome> work(Plan plan, Consumer<Outcome> finished) {
+  private List<Outcome> work(Plan plan, NeedCheck needs, Consumer<Outcome> finished) {
     try (UserManagerConnector connector = host.userManagers()) {
-      return new Restarter(new UserWorker(connector, log)).run(plan, finished);
+      return new Restarter(new UserWorker(connector, log, needs)).run(plan, finished);
     }
   }
 

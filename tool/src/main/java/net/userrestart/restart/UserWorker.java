@@ -28,10 +28,17 @@ import net.userrestart.systemd.UserManagerConnector;
 public final class UserWorker {
   private final UserManagerConnector connector;
   private final Log log;
+  private final NeedCheck needs;
 
   public UserWorker(UserManagerConnector connector, Log log) {
+    this(connector, log, null);
+  }
+
+  /** @param needs decides for a plan whose action is {@link ManagerAction#AS_NEEDED} */
+  public UserWorker(UserManagerConnector connector, Log log, NeedCheck needs) {
     this.connector = connector;
     this.log = log;
+    this.needs = needs;
   }
 
   /** Runs the plan for {@code user}; the deadline starts now. */
@@ -60,6 +67,7 @@ public final class UserWorker {
     private final Map<String, UnitResult> jobs = new LinkedHashMap<>();
     private Step step = Step.CONNECT;
     private UserManager manager;
+    private ManagerNeed need;
 
     Attempt(Plan plan, UserTarget user) {
       this.plan = plan;
@@ -69,14 +77,15 @@ public final class UserWorker {
 
     Outcome run() throws SystemdException {
       connect();
+      need = decide();
       if (!plan.dryRun()) {
-        switch (plan.action()) {
+        switch (need.action()) {
           case REEXECUTE -> {
             reexecute();
             reconnect();
           }
           case RELOAD -> reload();
-          case NONE -> {}
+          case NONE, AS_NEEDED -> {}
         }
       }
       Map<Mark, List<String>> running = listUnits();
@@ -85,6 +94,20 @@ public final class UserWorker {
       }
       enqueue(running);
       return waitJobs();
+    }
+
+    /* What the manager needs: as asked, or, with --reexec=needed, as the check finds. */
+    private ManagerNeed decide() {
+      if (plan.action() != ManagerAction.AS_NEEDED) {
+        return ManagerNeed.asked(plan.action());
+      }
+      step = Step.DECIDE;
+      if (needs == null) {
+        return ManagerNeed.reexec("no check available");
+      }
+      ManagerNeed decided = needs.decide(user.uid(), manager);
+      log.debug(who() + "manager: " + decided.line());
+      return decided;
     }
 
     private void connect() throws SystemdException {
@@ -147,7 +170,7 @@ public final class UserWorker {
       if (plan.enqueueMarked()) {
         results.add(new UnitResult("(Markers=)", JobAction.MARKED, NoJob.WOULD_RESTART, ""));
       }
-      return new Outcome.Planned(user, plan.action(), results, took());
+      return new Outcome.Planned(user, need, results, took());
     }
 
     /* One job per running unit, and systemd's own marked ones: all asked for at once. */
@@ -196,7 +219,7 @@ public final class UserWorker {
             user, step, "jobs did not finish within the deadline", results, took());
       }
       if (results.stream().allMatch(UnitResult::ok)) {
-        return new Outcome.Restarted(user, plan.action(), results, took());
+        return new Outcome.Restarted(user, need, results, took());
       }
       String failures =
           results.stream()
