@@ -22,9 +22,9 @@ public record ManagerNeed(ManagerAction action, String reason) {
   /** What the command line asked for, without looking. */
   public static ManagerNeed asked(ManagerAction action) {
     return new ManagerNeed(action, switch (action) {
-      case REEXECUTE -> "--reexec=always";
-      case RELOAD -> "--daemon-reload";
-      case NONE -> "--reexec=never";
+      case REEXECUTE -> "asked (--reexec=always)";
+      case RELOAD -> "asked (--daemon-reload)";
+      case NONE -> "asked (--reexec=never)";
       case AS_NEEDED -> throw new IllegalArgumentException("decided per manager");
     });
   }
