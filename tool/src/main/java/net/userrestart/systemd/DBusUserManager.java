@@ -23,6 +23,7 @@ import org.freedesktop.dbus.messages.DBusSignal;
 import org.freedesktop.dbus.messages.Error;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MethodCall;
+import org.freedesktop.dbus.types.UInt64;
 
 /**
  * A user manager reached over its private socket; see {@link DBusUserManagerConnector}. Everything
@@ -189,8 +190,10 @@ final class DBusUserManager implements UserManager {
     return new LoadState(loaded, unitPath(step, values[2]));
   }
 
+  /* A 't' comes as UInt64; one that does not fit a long is no time systemd gives. */
   private static long micros(Object value) {
-    return value instanceof Long l && l > 0 ? l : 0;
+    long v = value instanceof UInt64 u ? u.longValue() : value instanceof Long l ? l : 0;
+    return Math.max(v, 0);
   }
 
   /* Only absolute, normalised, printable paths; anything else is a protocol error. */
