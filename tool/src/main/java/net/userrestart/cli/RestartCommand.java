@@ -40,7 +40,12 @@ import picocli.CommandLine.Spec;
           + " new code after an upgrade.",
       "",
       "Run as root. Each user manager is reached directly on /run/user/UID/systemd/private and is"
-          + " given one deadline (--timeout) for all its work; users are handled concurrently."
+          + " given one deadline (--timeout) for all its work; users are handled concurrently.",
+      "",
+      "The report gives, per user, how it went, a manager: line saying what was done to the"
+          + " manager and why (with --reexec=needed: \"re-exec: manager maps replaced FILE\","
+          + " \"reload: N loaded units changed on disk: UNIT\", \"reload: changed on disk: DIR\" or"
+          + " \"none needed\"), and a line per unit."
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
@@ -57,6 +62,8 @@ import picocli.CommandLine.Spec;
     footer = {
       "  From an rpm file trigger, at the end of a transaction:",
       "    systemd-user-restart --all-users --quiet || :",
+      "  After an upgrade, re-executing or reloading only the managers that need it:",
+      "    systemd-user-restart --all-users --reexec=needed",
       "  An administrator, for one user, to see first what would happen:",
       "    systemd-user-restart --user alice --dry-run",
       "    systemd-user-restart --user alice pipewire.service",
