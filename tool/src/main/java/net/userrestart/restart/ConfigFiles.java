@@ -60,7 +60,11 @@ final class ConfigFiles {
   private static final List<String> MANAGERS_OWN =
       List.of("/transient", "/generator", "/generator.early", "/generator.late", "/user.control");
 
-  /* Entries read per directory; a directory with more is counted as changed. */
+  /*
+   * Entries looked at per directory of the unit path, its subdirectories' included; one with more
+   * is counted as changed. A user's manager names its own directories: this bounds what root
+   * reads for it (about 4096 entries, 64 directories).
+   */
   static final int MAX_ENTRIES = 4096;
 
   /* Subdirectories of a unit directory whose entries are configuration, by suffix. */
@@ -138,8 +142,19 @@ final class ConfigFiles {
     }
   }
 
+  /*
+   * Read outside the map's lock: a directory that is slow to read (a user's network or FUSE
+   * mount) must not hold up another user's.
+   */
   private Dir dir(String path) {
-    return dirs.computeIfAbsent(Path.of(path), p -> read(root.resolve(path.substring(1))));
+    Path key = Path.of(path);
+    Dir d = dirs.get(key);
+    if (d == null) {
+      d = read(root.resolve(path.substring(1)));
+      Dir other = dirs.putIfAbsent(key, d);
+      d = other != null ? other : d;
+    }
+    return d;
   }
 
   /* A file or directory and, for a directory, its entries and theirs one level below. */
@@ -152,32 +167,32 @@ final class ConfigFiles {
       return new Dir(false, 0, Map.of(), false);
     }
     Map<String, Entry> entries = new LinkedHashMap<>();
+    int[] budget = {MAX_ENTRIES};
     boolean truncated = false;
     if (Files.isDirectory(path)) {
       try (DirectoryStream<Path> all = Files.newDirectoryStream(path)) {
         for (Path p : all) {
-          if (entries.size() >= MAX_ENTRIES) {
+          if (--budget[0] < 0) {
             truncated = true;
             break;
           }
-          entries.put(p.getFileName().toString(), entry(p));
+          entries.put(p.getFileName().toString(), entry(p, budget));
         }
       } catch (IOException | RuntimeException e) {
         truncated = true; // cannot tell: counted as changed
       }
     }
-    return new Dir(true, self, entries, truncated);
+    return new Dir(true, self, entries, truncated || budget[0] < 0);
   }
 
   /* An entry: the link and what it points to (a unit linked in from elsewhere), and a drop-in or
-   * dependency directory's own entries. */
-  private static Entry entry(Path p) {
+   * dependency directory's own entries, each taken from the budget left. */
+  private static Entry entry(Path p, int[] budget) {
     long newest = Math.max(changed(p, LinkOption.NOFOLLOW_LINKS), changed(p));
     if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
       try (DirectoryStream<Path> all = Files.newDirectoryStream(p)) {
-        int n = 0;
         for (Path q : all) {
-          if (++n > MAX_ENTRIES) {
+          if (--budget[0] < 0) {
             return new Entry(Long.MAX_VALUE);
           }
           newest = Math.max(newest, Math.max(changed(q, LinkOption.NOFOLLOW_LINKS), changed(q)));

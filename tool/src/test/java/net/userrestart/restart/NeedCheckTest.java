@@ -185,6 +185,16 @@ class NeedCheckTest {
   }
 
   @Test
+  void aDirectoryWithMoreThanTheBudgetCountsAsChanged() throws Exception {
+    Path dir = Files.createDirectories(at(HOME + "/.config/systemd/user/many.service.d"));
+    for (int i = 0; i < ConfigFiles.MAX_ENTRIES; i++) {
+      Files.createFile(dir.resolve(i + ".conf"));
+    }
+    manager.loadedMicros = (System.currentTimeMillis() + 10_000) * 1000; // nothing is newer
+    assertEquals(ManagerNeed.reload("changed on disk: " + HOME + "/.config/systemd/user"), decide());
+  }
+
+  @Test
   void homesAreTheDirectoriesWithAControlDirectoryBeside() {
     assertEquals(List.of(HOME + "/.config", "/run/user/1000"), NeedCheck.homes(UNIT_PATH));
   }
