@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,7 +28,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * --reexec=needed on real user managers: what each manager needs after a real rpm upgrade (or a
  * file replaced as rpm replaces it), and that it got that and no more. The packages are upgraded
  * with --notriggers, so that the tool runs here, by hand, with the policy under test; their
- * %postun still marks. -Dsandbox.root=DIR boots an OS tree instead of this machine's /.
+ * %postun still marks. Runs on every tree under test, as the other sandbox tests do.
  */
 @Tag("systemd")
 @TestMethodOrder(MethodOrderer.MethodName.class)
@@ -49,11 +48,8 @@ class ReexecPolicyIT {
     ToolSandbox.requireSandbox();
     RpmTools.requireRpm();
     packages = RpmTools.Packages.build();
-    SandboxSpec spec = SandboxSpec.of(2);
-    String root = System.getProperty("sandbox.root", "");
-    box = ToolSandbox.boot(root.isEmpty() ? spec : spec.withRoot(Path.of(root)));
-    ExecResult help = box.root("rpm", "--help");
-    installOptions = Trial.installOptions(help.stdout() + help.stderr());
+    box = ToolSandbox.boot(SandboxSpec.of(2));
+    installOptions = RpmTools.installOptions(box);
     rpmOk("-i", "--notriggers", packages.test(APP, 1), packages.test(LIB, 1));
     for (SandboxUser u : box.users()) {
       box.userctl(u, "start", UNIT);
