@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import net.userrestart.sandbox.ExecResult;
 import net.userrestart.sandbox.SandboxSpec;
@@ -381,6 +382,77 @@ class RpmIT {
     if (hostBefore.contains(STORE + " absent")) {
       assertFalse(Files.exists(Path.of(STORE), LinkOption.NOFOLLOW_LINKS), STORE + " created on the host");
     }
+  }
+
+  /**
+   * The same with a Debian tree's rpm, whose triggers fire in other cases: rpm --root inside a
+   * sandbox of the tree, into a root without /run/systemd/system while the sandbox's systemd runs.
+   */
+  @Test
+  void d_chrootWithoutSystemdDoesNothingWithTheTreesRpm() throws IOException {
+    Assumptions.assumeFalse(ToolSandbox.TREE.onHost(), "the host's rpm --root: the test above");
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(0))) {
+      String root = "/var/tmp/sur-chroot";
+      String probe = root + "/var/log/sur-trigger-probe.log";
+      box.root("sh", "-c", MKROOT, "mkroot", root).orThrow("making the root");
+      List<String> options = RpmTools.installOptions(box);
+      String before = runState(box);
+
+      chrootRpmOk(box, root, "--initdb");
+      assertEquals(
+          "",
+          chrootRpmOk(
+              box, root,
+              install(options, "-i", packages.tool(), packages.test("sur-trigger-probe", 1), packages.test(APP, 1))),
+          "a clean install prints nothing");
+      box.root("sh", "-c", ": >\"$1\"", "sh", probe).orThrow("emptying the probe's log");
+      assertEquals(
+          "", chrootRpmOk(box, root, install(options, "-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
+
+      assertEquals(APP + "-2-1.noarch", chrootRpmOk(box, root, "-q", APP));
+      List<String> fired = box.root("cat", probe).orThrow("reading the probe's log").stdout().lines().toList();
+      for (String slot : List.of("in-900899-both ", "postun-9999-usr ")) {
+        assertTrue(
+            fired.stream().anyMatch(l -> l.startsWith(slot)), "trigger " + slot + "did not fire: " + fired);
+      }
+      for (String line : fired) {
+        assertTrue(line.endsWith(" marks="), "a mark was written: " + line);
+      }
+      for (String p : List.of(STORE, STAMP)) {
+        assertFalse(box.root("sh", "-c", EXISTS, "sh", root + p).ok(), "written in the root: " + p);
+      }
+      assertEquals(before, runState(box), "the sandbox's /run changed");
+    }
+  }
+
+  /* Whether $1 exists, as a dangling link too. */
+  private static final String EXISTS = "[ -e \"$1\" ] || [ -L \"$1\" ]";
+
+  /**
+   * rpm --root inside {@code box}; requires exit 0, returns its output without Debian's banner and
+   * without the warning of rpm 4.20 and newer that it makes no private mounts for the scriptlets
+   * of a --root.
+   */
+  private static String chrootRpmOk(ToolSandbox box, String root, String... args) {
+    List<String> argv = new ArrayList<>(List.of("rpm", "--root", root, "--dbpath", Trial.RPM_DB));
+    argv.addAll(List.of(args));
+    ExecResult r = box.root(argv.toArray(String[]::new));
+    assertEquals(0, r.exitCode(), () -> String.join(" ", argv) + ":\n" + r);
+    return RpmTools.withoutBanner(r.stdout() + "\n" + r.stderr())
+        .lines()
+        .filter(l -> !l.equals("warning: private mounts in chroot not implemented"))
+        .collect(Collectors.joining("\n"));
+  }
+
+  /** Whether the sandbox has the paths the tool and the triggers write, and what is in them. */
+  private static String runState(ToolSandbox box) {
+    return box.root(
+            "sh", "-c",
+            "for p in \"$@\"; do if " + EXISTS.replace("$1", "$p") + "; then echo \"$p exists\"; "
+                + "[ ! -d \"$p\" ] || find \"$p\" | sort; else echo \"$p absent\"; fi; done",
+            "sh", STORE, STAMP)
+        .orThrow("reading the state of /run")
+        .stdout();
   }
 
   /**
