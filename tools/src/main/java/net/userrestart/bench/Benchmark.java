@@ -11,11 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Benchmark of issue 6, not a test: for each number of lingering users it boots a systemd sandbox
- * whose users each run one unit, marks that unit, and times (a) {@code systemd-user-restart
- * --all-users} against (b) what the rpm shell helper does: {@code systemctl --user -M UID@
- * daemon-reexec} for all users in parallel, then {@code reload-or-restart --marked} likewise.
- * Both must restart the unit of every user (its MainPID changes). See {@link Options#usage()}.
+ * The benchmark of issues 6, 17 and 19, not a test: for each number of lingering users it boots a
+ * systemd sandbox (this machine's or an OS tree's), installs the tool as its RPM does, and races
+ * in it, side by side, our tool against upstream's ways of doing the same work; each way must
+ * restart the marked unit of every user who runs it (its MainPID changes). See {@link Options}.
  *
  * <p>{@link Runner} boots the sandboxes ({@link Box}) and times the runs, {@link Report} writes
  * the Markdown.
@@ -53,27 +52,20 @@ public final class Benchmark {
     if (!Files.isExecutable(Path.of("/usr/bin/time"))) {
       throw new IllegalStateException("/usr/bin/time is missing: install the Debian package time");
     }
-    Path archive = options.archive();
-    if (options.trainCds()) {
-      ClassDataArchive.delete(archive);
-    }
     Runner runner = new Runner(options);
     String loadBefore = Runner.load();
     Instant started = Instant.now();
     List<Row> rows = new ArrayList<>();
     for (int n : options.users()) {
-      Row row = runner.measure(n);
-      rows.add(row);
-      System.err.println("benchmark: " + row.summary(cores));
+      for (int percent : options.running()) {
+        Row row = runner.measure(n, percent);
+        rows.add(row);
+        System.err.println("benchmark: " + row.summary());
+      }
     }
     String loadAfter = Runner.load();
-    String cds = options.trainCds() ? "trained by the benchmark (one real run), removed after"
-        : Files.isRegularFile(archive) ? "present (left by the build)" : "absent";
-    if (options.trainCds()) {
-      ClassDataArchive.delete(archive);
-    }
     String report =
-        new Report(options, cores, rows, runner.rawLines(), cds, loadBefore, loadAfter,
+        new Report(options, cores, rows, runner.rawLines(), runner.environment(), loadBefore, loadAfter,
             Duration.between(started, Instant.now())).markdown();
     System.out.println();
     System.out.println(report);

@@ -2,6 +2,7 @@
 package net.userrestart.bench;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,14 +16,28 @@ import java.util.Map;
 import net.userrestart.sandbox.ExecResult;
 import net.userrestart.sandbox.Sandbox;
 import net.userrestart.sandbox.SandboxUser;
-import net.userrestart.sandbox.Trial;
 
-/** A booted sandbox with the benchmark's scripts in it. */
+/** A booted sandbox with the benchmark's scripts and the installed tool in it. */
 final class Box {
   static final String UNIT = "sur-bench.service";
-  static final String UNIT_FILE = Trial.sleeper("benchmark sleeper");
+  /* No start rate limit: with one user, the runs restart it more than 5 times in 10 s. */
+  static final String UNIT_FILE =
+      "[Unit]\nDescription=benchmark sleeper\nStartLimitIntervalSec=0\n[Service]\nExecStart=/bin/sleep infinity\n"
+          + "[Install]\nWantedBy=default.target\n";
   static final String DIR = "/run/bench";
   static final Duration RUN_TIMEOUT = Duration.ofMinutes(5);
+
+  /* The users of the active user@UID.service units, as upstream's helper finds them. */
+  private static final String USERS =
+      "users=$(systemctl list-units 'user@*' --legend=no | sed -n -r 's/.*user@([0-9]+).service.*/\\1/p')\n";
+
+  /** Where the tool is installed inside, as its RPM installs it: the launcher keeps its archive in /var/cache. */
+  static final String TOOL = "/usr/bin/systemd-user-restart";
+  static final String JAR = "/usr/share/systemd-user-restart/systemd-user-restart.jar";
+  static final String CACHE = "/var/cache/systemd-user-restart";
+  /** The unit of the one-package case, shipped where a package ships it; not enabled. */
+  static final String PACKAGE_UNIT = "sur-bench-pkg.service";
+  static final String PACKAGE_UNIT_PATH = "/usr/lib/systemd/user/" + PACKAGE_UNIT;
 
   /* timed.sh LABEL CMD...: prints "EXIT WALL_NS". "MAXRSS_KB USER_S SYS_S" of CMD (the launcher
    * execs java, so the JVM's) go to LABEL.time, its output to LABEL.out and LABEL.err. The clock
@@ -30,14 +45,14 @@ final class Box {
   private static final String TIMED =
       "label=$1\nshift\nd=" + DIR + "\nrm -f \"$d/$label.time\"\n"
           + "s=$(date +%s%N)\n"
-          + "/usr/bin/time -f '%M %U %S' -o \"$d/$label.time\""
+          + "\"$d/time\" -f '%M %U %S' -o \"$d/$label.time\""
           + " \"$@\" >\"$d/$label.out\" 2>\"$d/$label.err\"\n"
           + "rc=$?\ne=$(date +%s%N)\necho \"$rc $((e - s))\"\n";
 
-  /* The rpm helper's way (systemd's systemd-update-helper, user-reexec then user-restart): the
-   * users from PID 1, each step for all users in parallel. */
-  private static final String RPM_HELPER =
-      "users=$(systemctl list-units 'user@*' --legend=no | sed -n -r 's/.*user@([0-9]+).service.*/\\1/p')\n"
+  /* The older helper's way (systemd's systemd-update-helper before 257, user-reexec then
+   * user-restart): the users from PID 1, each step for all users in parallel. */
+  private static final String UPSTREAM_OLDER =
+      USERS
           + "for user in $users; do\n"
           + "  systemctl --user -M \"$user@\" daemon-reexec || echo \"daemon-reexec failed: $user\" >&2 &\n"
           + "done\nwait\n"
@@ -45,18 +60,42 @@ final class Box {
           + "  systemctl --user -M \"$user@\" reload-or-restart --marked || echo \"reload-or-restart failed: $user\" >&2 &\n"
           + "done\nwait\n";
 
-  /* mark-theirs.sh UNIT UID...: systemd's own marker, set the way the rpm macros do. */
-  private static final String MARK_THEIRS =
-      "unit=$1\nshift\nfor uid in \"$@\"; do\n"
-          + "  systemctl --user -M \"$uid@\" set-property \"$unit\" Markers=+needs-restart"
-          + " || echo \"marking failed: $uid\" >&2 &\ndone\nwait\n";
+  /* Upstream's current way (257 and later, as in Arch's hook): one reload of every user@.service,
+   * which re-executes the managers through PID 1 (Type=notify-reload, ReloadSignal=RTMIN+25) and
+   * waits for them, then the marked units per user, in parallel. @VERB@ is enqueue-marked where
+   * systemctl has it (262), else the form it replaces. */
+  private static final String UPSTREAM_CURRENT =
+      "systemctl reload 'user@*.service' || echo 'reload of user@*.service failed' >&2\n"
+          + USERS
+          + "for user in $users; do\n"
+          + "  systemctl --user -M \"$user@\" @VERB@ || echo \"@VERB@ failed: $user\" >&2 &\n"
+          + "done\nwait\n";
 
-  /* state.sh UNIT UID...: "UID MainPID=… ActiveState=… Markers=…" per user, asked over the user
-   * manager's private socket as the user, the way systemctl --user does. */
+  /* mark-upstream.sh UNIT: upstream's mark-restart-user-units, one systemctl --user -M per user
+   * and unit, for the users PID 1 lists. */
+  private static final String MARK_UPSTREAM =
+      "unit=$1\n"
+          + USERS
+          + "for user in $users; do\n"
+          + "  systemctl --user -M \"$user@\" set-property \"$unit\" Markers=+needs-restart"
+          + " || echo \"marking failed: $user\" >&2 &\ndone\nwait\n";
+
+  /* mark-ours.sh UNIT: what our %user_restart_postun_with_restart expands to in %postun on upgrade. */
+  private static final String MARK_OURS =
+      "set -- 2 \"$1\"\nu=$2\n"
+          + "if [ \"$1\" -ge 1 ] && [ -d /run/systemd/system ]; then\n"
+          + "  for _sur_unit in \"$u\"; do\n"
+          + "    case \"$_sur_unit\" in */*|'') continue ;; esac\n"
+          + "    [ -d /run/systemd-user-restart/restart ] || mkdir -p /run/systemd-user-restart/restart || break\n"
+          + "    true > \"/run/systemd-user-restart/restart/$_sur_unit\"\n"
+          + "  done 2>/dev/null || :\nfi\n";
+
+  /* state.sh UNIT UID...: "UID MainPID=… ActiveState=… Markers=… Description=…" per user, asked
+   * over the user manager's private socket as the user, the way systemctl --user does. */
   private static final String STATE =
       "unit=$1\nshift\nfor uid in \"$@\"; do\n"
           + "  out=$(setpriv --reuid=\"$uid\" --regid=\"$uid\" --clear-groups env XDG_RUNTIME_DIR=/run/user/$uid"
-          + " systemctl --user show -p MainPID -p ActiveState -p Markers \"$unit\" | tr '\\n' ' ')\n"
+          + " systemctl --user show -p MainPID -p ActiveState -p Markers -p Description \"$unit\" | tr '\\n' ' ')\n"
           + "  echo \"$uid $out\"\ndone\n";
 
   final Sandbox sandbox;
@@ -65,11 +104,61 @@ final class Box {
     this.sandbox = sandbox;
   }
 
-  void install() {
+  /**
+   * The scripts, and the tool from the checkout's target/ where its RPM puts it; with archive
+   * false, the launcher's cache folder is made a file, so it can neither find nor make an archive.
+   * Returns the verb upstream's current way uses per user.
+   */
+  String install(Path project, boolean archive) {
+    Path target = project.resolve("target");
+    sandbox
+        .exec(RUN_TIMEOUT, "/bin/sh", "-c",
+            "install -m 0755 " + project.resolve("bin/systemd-user-restart") + " " + TOOL
+                + " && mkdir -p /usr/share/systemd-user-restart && rm -rf " + CACHE
+                + " && cp -r " + target.resolve("systemd-user-restart.jar") + " " + target.resolve("lib")
+                + " /usr/share/systemd-user-restart/"
+                + (archive ? " && mkdir -p " + CACHE : " && true >" + CACHE))
+        .orThrow("installing the tool");
+    // systemctl 262 deprecates reload-or-restart --marked for enqueue-marked.
+    String verb =
+        sandbox.exec(RUN_TIMEOUT, "/bin/sh", "-c", "systemctl --help | grep -q -w enqueue-marked").ok()
+            ? "enqueue-marked" : "reload-or-restart --marked";
     sandbox.writeFile(DIR + "/timed.sh", TIMED);
-    sandbox.writeFile(DIR + "/rpm-helper.sh", RPM_HELPER);
-    sandbox.writeFile(DIR + "/mark-theirs.sh", MARK_THEIRS);
+    // This machine's time(1), which OS trees made with debootstrap --variant=minbase lack.
+    try {
+      Files.copy(Path.of("/usr/bin/time"), sandbox.hostPath(DIR + "/time"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("copying /usr/bin/time into the sandbox", e);
+    }
+    sandbox.exec(RUN_TIMEOUT, "chmod", "0755", DIR + "/time").orThrow("chmod time");
+    sandbox.writeFile(DIR + "/upstream-older.sh", UPSTREAM_OLDER);
+    sandbox.writeFile(DIR + "/upstream-current.sh", UPSTREAM_CURRENT.replace("@VERB@", verb));
+    sandbox.writeFile(DIR + "/mark-upstream.sh", MARK_UPSTREAM);
+    sandbox.writeFile(DIR + "/mark-ours.sh", MARK_OURS);
     sandbox.writeFile(DIR + "/state.sh", STATE);
+    return verb;
+  }
+
+  /** The script of an upstream way. */
+  static String script(Way.Kind kind) {
+    return DIR + (kind == Way.Kind.UPSTREAM_CURRENT ? "/upstream-current.sh" : "/upstream-older.sh");
+  }
+
+  /** The archive the launcher made (class-data archive or AOT cache), or "" if none. */
+  String archiveName() {
+    return sandbox.exec(RUN_TIMEOUT, "/bin/sh", "-c", "cd " + CACHE + " 2>/dev/null && ls *.jsa *.aot 2>/dev/null")
+        .stdout().strip();
+  }
+
+  /** The JVM's version, as its release file says. */
+  String javaVersion() {
+    return sandbox.exec(RUN_TIMEOUT, "/bin/sh", "-c", "sed -n 's/^JAVA_VERSION=\"\\(.*\\)\"/\\1/p'"
+        + " \"$(dirname \"$(dirname \"$(readlink -f \"$(command -v java)\")\")\")/release\"").stdout().strip();
+  }
+
+  /** systemd's version, as systemctl says. */
+  String systemdVersion() {
+    return sandbox.exec(RUN_TIMEOUT, "/bin/sh", "-c", "systemctl --version | sed -n 1p").stdout().strip();
   }
 
   List<Integer> uids() {
@@ -98,9 +187,9 @@ final class Box {
     }
   }
 
-  /** The state of UNIT, by UID, for every user. */
-  Map<Integer, UnitState> states() {
-    List<String> cmd = new ArrayList<>(List.of("/bin/sh", DIR + "/state.sh", UNIT));
+  /** The state of unit, by UID, for every user. */
+  Map<Integer, UnitState> states(String unit) {
+    List<String> cmd = new ArrayList<>(List.of("/bin/sh", DIR + "/state.sh", unit));
     uids().forEach(u -> cmd.add(Integer.toString(u)));
     ExecResult r = sandbox.exec(RUN_TIMEOUT, cmd.toArray(String[]::new)).orThrow("reading unit states");
     Map<Integer, UnitState> states = new LinkedHashMap<>();
@@ -118,7 +207,8 @@ final class Box {
       }
       states.put(
           Integer.parseInt(words[0]),
-          new UnitState(kv.getOrDefault("MainPID", "?"), kv.getOrDefault("ActiveState", "?"), kv.getOrDefault("Markers", "")));
+          new UnitState(kv.getOrDefault("MainPID", "?"), kv.getOrDefault("ActiveState", "?"), kv.getOrDefault("Markers", ""),
+              kv.getOrDefault("Description", "")));
     }
     if (states.size() != uids().size()) {
       throw new IllegalStateException("unit states of " + states.size() + " users, not " + uids().size() + ": " + r);
@@ -160,10 +250,10 @@ final class Box {
     }
   }
 
-  record UnitState(String mainPid, String activeState, String markers) {
+  record UnitState(String mainPid, String activeState, String markers, String description) {
     @Override
     public String toString() {
-      return "MainPID=" + mainPid + " " + activeState + (markers.isEmpty() ? "" : " " + markers);
+      return "MainPID=" + mainPid + " " + activeState + (markers.isEmpty() ? "" : " " + markers) + " " + description;
     }
   }
 }

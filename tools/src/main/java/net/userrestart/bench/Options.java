@@ -2,77 +2,114 @@
 package net.userrestart.bench;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import net.userrestart.sandbox.SandboxSpec;
 
 /** The command line of {@link Benchmark}. */
 record Options(
+    Case benchCase,
     List<Integer> users,
+    List<Integer> running,
     int reps,
     int starts,
-    String only,
+    List<String> only,
     List<String> toolArgs,
+    List<String> neededArgs,
+    List<String> alwaysArgs,
     List<String> javaOptions,
-    boolean trainCds,
+    boolean archive,
+    Path root,
     Path out,
     Path project,
     boolean help) {
 
+  /** What is raced. */
+  enum Case {
+    /** Every manager re-executed and the marked unit restarted: ours, upstream's current, the older way. */
+    RESTART,
+    /**
+     * Issue 19: one package with one marked user unit upgraded, systemd not: ours with the policy
+     * "needed", ours with "always", upstream's current way; the unit running for a share of users.
+     */
+    ONE_PACKAGE,
+    /** The cost of marking one unit of one package: our macro's shell against upstream's per-user calls. */
+    MARKING
+  }
+
   static String usage() {
     return String.join(
         "\n",
-        "Usage: Benchmark [--users 1,10,40,100] [--reps 3] [--starts 5] [--only ours|theirs]",
-        "                 [--tool-args 'ARGS'] [--java-options 'OPTS'] [--cds as-is|train]",
-        "                 [--out FILE] [--project DIR]",
-        "  --users         lingering users per sandbox, one sandbox each (default 1,10,40,100)",
+        "Usage: Benchmark [--case restart|one-package|marking] [--root DIR] [--users 1,10,40,100]",
+        "                 [--running 100,5] [--reps 3] [--starts 5] [--only WAY,...] [--cds train|none]",
+        "                 [--tool-args 'ARGS'] [--needed-args 'ARGS'] [--always-args 'ARGS']",
+        "                 [--java-options 'OPTS'] [--out FILE] [--project DIR]",
+        "  --case          restart (default): ours, upstream's current way and the older one;",
+        "                  one-package: one marked unit's file upgraded, systemd not (issue 19):",
+        "                  ours --reexec=needed, ours --reexec=always, upstream's current way;",
+        "                  marking: our macro's mark against upstream's mark-restart-user-units",
+        "  --root          boot this OS tree (made with debootstrap) instead of this machine's /",
+        "  --users         lingering users per sandbox, one sandbox each (default 1,10,40,100;",
+        "                  one-package 10,40,100,200; marking 1,10,40)",
+        "  --running       one-package: percent of users running the unit (default 100,5)",
         "  --reps          timed runs of each way per sandbox; medians are reported (default 3)",
         "  --starts        runs of 'systemd-user-restart --version' for the JVM start (default 5)",
-        "  --only          time one way only (for experiments)",
-        "  --tool-args     more arguments for our tool, e.g. '--jobs 4' (for experiments)",
+        "  --only          time these ways only: ours, upstream, older, needed, always",
+        "  --cds           train (default): the launcher makes its class-data archive (AOT cache on",
+        "                  JDK 25) in the untimed warm-up run, as on a first real run; none: without",
+        "  --tool-args     more arguments for ours in the restart case, e.g. '--jobs 4'",
+        "  --needed-args   ours \"needed\" in the one-package case (default '--reexec=needed')",
+        "  --always-args   ours \"always\" in the one-package case (default '--reexec=always')",
         "  --java-options  JVM options for our tool's timed runs, which then start java with the",
         "                  launcher's flags (it ignores JAVA_TOOL_OPTIONS as root) (for experiments)",
-        "  --cds           as-is: use target/systemd-user-restart.jsa if the build left one (default);",
-        "                  train: make one first from a real run in the first sandbox (removed after)",
         "  --out           Markdown report (default target/benchmark.md)",
-        "Needs root, a built jar (mvn package) and /usr/bin/time (Debian package time).",
+        "Needs root, a built jar (mvn package) and /usr/bin/time (Debian package time) in the tree.",
         "Run it with: mvn -Pbench -DskipTests package [-Dbench.args='--users 1,10 --reps 5']");
   }
 
-  boolean runOurs() {
-    return !only.equals("theirs");
+  /** The ways this case races, in the order each rep runs them, less those --only leaves out. */
+  List<Way> ways() {
+    List<Way> all =
+        switch (benchCase) {
+          case RESTART -> {
+            List<String> args = new ArrayList<>(toolArgs);
+            yield List.of(Way.tool("ours", args), Way.upstreamCurrent(), Way.upstreamOlder());
+          }
+          case ONE_PACKAGE -> List.of(Way.tool("needed", neededArgs), Way.tool("always", alwaysArgs), Way.upstreamCurrent());
+          case MARKING -> List.of();
+        };
+    return all.stream().filter(w -> only.isEmpty() || only.contains(w.label())).toList();
   }
 
-  boolean runTheirs() {
-    return !only.equals("ours");
-  }
-
-  /** The jar our tool's launcher runs; the class-data archive is tied to it. */
+  /** The jar our tool's launcher runs. */
   Path jar() {
     return project.resolve("target/systemd-user-restart.jar");
   }
 
-  /** Where the launcher looks for a class-data archive. */
-  Path archive() {
-    return project.resolve("target/systemd-user-restart.jsa");
-  }
-
   /** Throws IllegalArgumentException, with the message for the user, on a wrong command line. */
   static Options parse(String[] args) {
-    List<Integer> users = List.of(1, 10, 40, 100);
+    Case benchCase = Case.RESTART;
+    List<Integer> users = null;
+    List<Integer> running = List.of(100, 5);
     int reps = 3;
     int starts = 5;
-    String only = "";
+    List<String> only = List.of();
     List<String> toolArgs = List.of();
+    List<String> neededArgs = List.of("--reexec=needed");
+    List<String> alwaysArgs = List.of("--reexec=always");
     List<String> javaOptions = List.of();
-    boolean trainCds = false;
+    boolean archive = true;
+    Path root = null;
     Path out = Path.of("target/benchmark.md");
     Path project = Path.of("").toAbsolutePath();
     boolean help = false;
-    // Maven passes one empty argument when -Dbench.args is not set.
-    List<String> words = Arrays.stream(args).filter(a -> !a.isBlank()).toList();
+    List<String> words = List.of(args);
     for (int i = 0; i < words.size(); i++) {
       String a = words.get(i);
+      if (a.isBlank()) {
+        continue; // Maven passes one empty argument when -Dbench.args is not set; values may be empty
+      }
       if (a.equals("-h") || a.equals("--help")) {
         help = true;
         continue;
@@ -82,29 +119,47 @@ record Options(
       }
       String v = words.get(++i);
       switch (a) {
-        case "--users" -> users = Arrays.stream(v.split(",")).map(String::strip).map(Integer::parseInt).toList();
+        case "--case" -> benchCase = Case.valueOf(oneOf(a, v, "restart", "one-package", "marking").toUpperCase().replace('-', '_'));
+        case "--users" -> users = numbers(v);
+        case "--running" -> running = numbers(v);
         case "--reps" -> reps = Integer.parseInt(v);
         case "--starts" -> starts = Integer.parseInt(v);
-        case "--only" -> only = oneOf(a, v, "ours", "theirs");
+        case "--only" -> only = List.of(v.split(","));
         case "--tool-args" -> toolArgs = split(v);
+        case "--needed-args" -> neededArgs = split(v);
+        case "--always-args" -> alwaysArgs = split(v);
         case "--java-options" -> javaOptions = split(v);
         case "--out" -> out = Path.of(v);
-        case "--cds" -> trainCds = oneOf(a, v, "train", "as-is").equals("train");
+        case "--cds" -> archive = oneOf(a, v, "train", "none").equals("train");
+        case "--root" -> root = Path.of(v).toAbsolutePath().normalize();
         case "--project" -> project = Path.of(v).toAbsolutePath().normalize();
         default -> throw new IllegalArgumentException("unknown option: " + a);
       }
     }
-    if (reps < 1 || starts < 1 || users.isEmpty() || users.stream().anyMatch(u -> u < 1 || u > SandboxSpec.MAX_USERS)) {
-      throw new IllegalArgumentException("--reps, --starts and --users must be positive");
+    if (users == null) {
+      users = switch (benchCase) {
+        case RESTART -> List.of(1, 10, 40, 100);
+        case ONE_PACKAGE -> List.of(10, 40, 100, 200);
+        case MARKING -> List.of(1, 10, 40);
+      };
     }
-    return new Options(users, reps, starts, only, toolArgs, javaOptions, trainCds, out, project, help);
+    if (reps < 1 || starts < 1 || users.isEmpty() || users.stream().anyMatch(u -> u < 1 || u > SandboxSpec.MAX_USERS)
+        || running.stream().anyMatch(p -> p < 1 || p > 100)) {
+      throw new IllegalArgumentException("--reps, --starts, --users and --running (1 to 100) must be positive");
+    }
+    return new Options(benchCase, users, benchCase == Case.ONE_PACKAGE ? running : List.of(100), reps, starts, only,
+        toolArgs, neededArgs, alwaysArgs, javaOptions, archive, root, out, project, help);
   }
 
-  private static String oneOf(String option, String value, String first, String second) {
-    if (!value.equals(first) && !value.equals(second)) {
-      throw new IllegalArgumentException(option + " " + first + " or " + option + " " + second + ", not " + value);
+  private static String oneOf(String option, String value, String... allowed) {
+    if (!List.of(allowed).contains(value)) {
+      throw new IllegalArgumentException(option + " takes one of " + String.join(", ", allowed) + ", not " + value);
     }
     return value;
+  }
+
+  private static List<Integer> numbers(String v) {
+    return Arrays.stream(v.split(",")).map(String::strip).map(Integer::parseInt).toList();
   }
 
   private static List<String> split(String v) {

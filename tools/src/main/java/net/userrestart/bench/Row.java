@@ -1,58 +1,77 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.bench;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.ToDoubleFunction;
-import java.util.stream.Stream;
+import java.util.stream.Collectors;
 
 /**
- * What one sandbox of N users measured: the timed runs of each way, the JVM starts (seconds) and
- * the peak of our JVM's threads (0 if not measured, -1 if that run failed).
+ * What one sandbox of N users measured: the timed runs of each way by its label, in the order
+ * raced; the share of users running the unit (percent); the JVM starts (seconds); the peak of our
+ * JVM's threads (0 if not measured, -1 if that run failed).
  */
 record Row(
     int users,
-    List<Run> ours,
-    List<Run> theirs,
+    int runningPercent,
+    Map<String, List<Run>> runs,
     List<Double> starts,
     int exactThreads,
     String loadBefore,
     String loadAfter) {
 
+  Row {
+    runs = Collections.unmodifiableMap(new LinkedHashMap<>(runs));
+    starts = List.copyOf(starts);
+  }
+
   /** Whether every timed run restarted every unit. */
   boolean verified() {
-    return Stream.concat(ours.stream(), theirs.stream()).allMatch(Run::verified);
+    return runs.values().stream().flatMap(List::stream).allMatch(Run::verified);
   }
 
-  double oursWall() {
-    return median(ours, Run::wall);
+  boolean has(String way) {
+    return runs.containsKey(way);
   }
 
-  double theirsWall() {
-    return median(theirs, Run::wall);
+  double wall(String way) {
+    return median(runs.getOrDefault(way, List.of()), Run::wall);
   }
 
-  double floor(int cores) {
-    return median(ours, Run::managerCpu) / cores;
+  /** The user managers' own CPU (their cgroups), median, seconds. */
+  double managerCpu(String way) {
+    return median(runs.getOrDefault(way, List.of()), Run::managerCpu);
+  }
+
+  /** The whole sandbox's CPU, median, seconds. */
+  double sandboxCpu(String way) {
+    return median(runs.getOrDefault(way, List.of()), Run::sandboxCpu);
+  }
+
+  /** The managers' CPU during this way's runs ÷ cores: no client can finish sooner. */
+  double floor(String way, int cores) {
+    return managerCpu(way) / cores;
   }
 
   double start() {
     return median(starts, d -> d);
   }
 
-  double oursToolCpu() {
-    return median(ours, Run::toolCpu);
+  double toolCpu(String way) {
+    return median(runs.getOrDefault(way, List.of()), Run::toolCpu);
   }
 
-  double peakRssMb() {
-    return ours.stream().mapToDouble(Run::rssMb).max().orElse(0);
+  double peakRssMb(String way) {
+    return runs.getOrDefault(way, List.of()).stream().mapToDouble(Run::rssMb).max().orElse(0);
   }
 
-  String summary(int cores) {
-    return String.format(
-        Locale.ROOT,
-        "N=%d: ours %.3f s, theirs %.3f s, floor %.3f s, JVM start %.3f s (load %s -> %s)",
-        users, oursWall(), theirsWall(), floor(cores), start(), loadBefore, loadAfter);
+  String summary() {
+    return String.format(Locale.ROOT, "N=%d (%d %% running): ", users, runningPercent)
+        + runs.keySet().stream().map(w -> String.format(Locale.ROOT, "%s %.3f s", w, wall(w))).collect(Collectors.joining(", "))
+        + String.format(Locale.ROOT, ", JVM start %.3f s (load %s -> %s)", start(), loadBefore, loadAfter);
   }
 
   static <T> double median(List<T> xs, ToDoubleFunction<T> f) {

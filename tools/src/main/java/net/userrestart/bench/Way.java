@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+package net.userrestart.bench;
+
+import java.util.List;
+
+/**
+ * One way of doing a transaction's user-manager work, raced against the others in the same
+ * sandbox: our tool with its arguments, or one of upstream's shell ways.
+ */
+record Way(String label, Kind kind, List<String> toolArgs) {
+  Way {
+    toolArgs = List.copyOf(toolArgs);
+  }
+
+  enum Kind {
+    /** {@code systemd-user-restart --all-users --quiet} and the way's arguments, after our mark. */
+    TOOL,
+    /**
+     * Upstream's current way (systemd 257 and later, Arch's hook): {@code systemctl reload
+     * 'user@*.service'} re-executes every manager through PID 1, then {@code systemctl --user -M
+     * UID@ enqueue-marked} per user, in parallel.
+     */
+    UPSTREAM_CURRENT,
+    /**
+     * The older helper: {@code systemctl --user -M UID@ daemon-reexec} for all users in parallel,
+     * then {@code reload-or-restart --marked} likewise.
+     */
+    UPSTREAM_OLDER
+  }
+
+  static Way tool(String label, List<String> args) {
+    return new Way(label, Kind.TOOL, args);
+  }
+
+  static Way upstreamCurrent() {
+    return new Way("upstream", Kind.UPSTREAM_CURRENT, List.of());
+  }
+
+  static Way upstreamOlder() {
+    return new Way("older", Kind.UPSTREAM_OLDER, List.of());
+  }
+
+  boolean ours() {
+    return kind == Kind.TOOL;
+  }
+}
