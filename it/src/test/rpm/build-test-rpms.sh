@@ -6,7 +6,8 @@
 #   sur-test-other 1 and 2   /usr/lib/systemd/user unit, no mark
 #   sur-test-etc   1 and 2   /etc/systemd/user unit, %user_restart_postun_with_reload
 #   sur-test-bin   1 and 2   like sur-test-app, its program in /usr/bin
-#   sur-trigger-probe 1      logs which file triggers fire (measurement aid)
+#   sur-test-posttrans 1 and 2  two /usr/lib/systemd/user units; 2 marks them in %posttrans
+#   sur-trigger-probe 1 and 2   logs which file triggers fire (measurement aid)
 #   sur-test-stale 1 and 2   user unit running a program it ships, no mark (stale)
 #   sur-test-lib   1 and 2   a shared library, no unit (stale)
 #   sur-test-dlopen 1        user unit that dlopen()s sur-test-lib's library (stale)
@@ -21,6 +22,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 macros=$(cd "$here/../../../../rpm" && pwd)/macros.systemd-user-restart
 [ -f "$macros" ] || { echo "$0: missing $macros" >&2; exit 1; }
 command -v rpmbuild >/dev/null || { echo "$0: rpmbuild not found (install rpm / rpm-build)" >&2; exit 1; }
+# rpm's own macro path with our file last. Not --load: rpmbuild 6 reads the macro files
+# again for each spec and drops what --load added.
+macropath="$(rpm --showrc | sed -n 's/^Macro path: //p'):$macros"
 
 mkdir -p "$1"
 outdir=$(cd "$1" && pwd)
@@ -34,7 +38,7 @@ build() { # SPEC [VERSION]
     # the host's rpm configuration: a private tree, no build-id links (noarch anyway),
     # and gzip payloads that every rpm version reads.
     rpmbuild -bb --nodeps --quiet \
-        --load "$macros" \
+        --macros "$macropath" \
         --define "_topdir $topdir" \
         --define "_rpmdir $outdir" \
         --define '_build_id_links none' \
@@ -51,8 +55,9 @@ for v in 1 2; do
     build sur-test-bin.spec "$v"
     build sur-test-stale.spec "$v"
     build sur-test-lib.spec "$v"
+    build sur-test-posttrans.spec "$v"
+    build sur-trigger-probe.spec "$v"
 done
-build sur-trigger-probe.spec
 build sur-test-dlopen.spec
 
 ls -1 "$outdir"/*.rpm
