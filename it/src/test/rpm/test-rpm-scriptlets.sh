@@ -119,12 +119,17 @@ md=$work/macros.d
 mkdir -p "$md"
 cat > "$md/macros.systemd" <<'SYSTEMD'
 %systemd_user_postun_with_restart() if [ $1 -ge 1 ]; then systemd-update-helper mark-restart-user-units %{?*} || :; fi
+%systemd_user_posttrans_with_reload() if [ $1 -ge 2 ]; then systemd-update-helper mark-reload-user-units %{?*} || :; fi
 SYSTEMD
 cp "$repo/rpm/macros.systemd-user-restart" "$md/"
-expand_systemd() { rpm --macros "$(rpm --eval '%{_rpmconfigdir}')/macros:$md/macros.*" --eval '%systemd_user_postun_with_restart a.service' | grep -c "$1" || :; }
-check "without the opt-in file, systemd's macro is untouched" "1 0" "$(expand_systemd update-helper) $(expand_systemd /run/systemd-user-restart/restart/)"
+expand_systemd() { # MACRO PATTERN: how many lines of its expansion match
+    rpm --macros "$(rpm --eval '%{_rpmconfigdir}')/macros:$md/macros.*" --eval "%$1 a.service" | grep -c "$2" || :
+}
+check "without the opt-in file, systemd's macros are untouched" "1 0 1 0" \
+    "$(expand_systemd systemd_user_postun_with_restart update-helper) $(expand_systemd systemd_user_postun_with_restart /run/systemd-user-restart/) $(expand_systemd systemd_user_posttrans_with_reload update-helper) $(expand_systemd systemd_user_posttrans_with_reload /run/systemd-user-restart/)"
 cp "$repo/rpm/macros.systemd-user-restart-systemd" "$md/"
-check "with the opt-in file, systemd's macro writes our mark" "0 1" "$(expand_systemd update-helper) $(expand_systemd 'true > "/run/systemd-user-restart/restart/')"
+check "with the opt-in file, systemd's macros write our marks" "0 1 0 1 1" \
+    "$(expand_systemd systemd_user_postun_with_restart update-helper) $(expand_systemd systemd_user_postun_with_restart 'true > "/run/systemd-user-restart/restart/') $(expand_systemd systemd_user_posttrans_with_reload update-helper) $(expand_systemd systemd_user_posttrans_with_reload 'true > "/run/systemd-user-restart/reload/') $(expand_systemd systemd_user_posttrans_with_reload '"$1" -ge 2 ')"
 
 # --- Throwaway root ---------------------------------------------------------------------
 mkroot() { # DIR SHELL
