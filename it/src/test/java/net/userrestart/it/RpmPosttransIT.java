@@ -80,12 +80,12 @@ class RpmPosttransIT {
         assertNotEquals(b.mainPid(), r.mainPid(), u + ": " + RESTARTED + " not restarted (MainPID): " + r);
         assertNotEquals(b.invocation(), r.invocation(), u + ": " + RESTARTED + " not restarted (InvocationID): " + r);
         assertEquals("active", r.state(), u + ": " + r);
-        assertEquals(List.of(RESTARTED + " version 1", RESTARTED + " version 2"), r.starts(), u + ": " + r);
+        assertEquals(List.of(PKG + " version 1", PKG + " version 2"), r.starts(), u + ": " + r);
 
         Seen l = awaitReload(box, u);
         Seen lb = reloadedBefore.get(u);
         assertEquals(lb.mainPid() + "/" + lb.invocation(), l.mainPid() + "/" + l.invocation(), u + ": " + RELOADED + " restarted, not reloaded");
-        assertEquals(List.of(RELOADED + " version 1 reloaded"), l.reloads(), u + ": " + l);
+        assertEquals(List.of(PKG + "-reload version 1 reloaded"), l.reloads(), u + ": " + l);
 
         assertEquals(otherBefore.get(u), seen(box, u, OTHER + ".service", OTHER, 1), u + ": " + OTHER + " was touched");
         assertTrue(box.managerGeneration(u).reexecs() > gens.get(u).reexecs(), u + ": manager not re-executed");
@@ -148,7 +148,7 @@ class RpmPosttransIT {
    */
   private static Seen seen(ToolSandbox box, SandboxUser u, String unit, String pkg, int version) {
     // sur-test-posttrans's services name their files after the unit; the others after the package.
-    String name = unit.startsWith(PKG) ? unit : pkg;
+    String name = unit.startsWith(PKG) ? unit.substring(0, unit.length() - ".service".length()) : pkg;
     String expected = name + " version " + version;
     long end = System.nanoTime() + SETTLE.toNanos();
     while (true) {
@@ -174,7 +174,7 @@ class RpmPosttransIT {
   private static Seen awaitReload(ToolSandbox box, SandboxUser u) {
     long end = System.nanoTime() + SETTLE.toNanos();
     while (true) {
-      Seen s = read(box, u, RELOADED, RELOADED);
+      Seen s = read(box, u, RELOADED, PKG + "-reload");
       if (!s.reloads().isEmpty() || System.nanoTime() - end > 0) {
         return s;
       }
