@@ -113,6 +113,34 @@ class RpmPosttransIT {
     }
   }
 
+  /**
+   * An rpm that enforces signatures, as rpm 6 does by default and Fedora from 45: it refuses the
+   * unsigned test packages, and the options the sandbox's trials use still install them.
+   */
+  @Test
+  void anRpmThatEnforcesSignaturesTakesTheTrialsPackages() throws IOException {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(0))) {
+      box.root("sh", "-c", "mkdir -p /etc/rpm && echo '%_pkgverify_level all' > /etc/rpm/macros.verify")
+          .orThrow("enforcing signatures");
+      assertEquals("all", box.root("rpm", "--eval", "%{_pkgverify_level}").stdout().strip());
+      List<String> unchecked = new ArrayList<>(List.of("rpm", "--dbpath", Trial.RPM_DB, "-i"));
+      for (String o : Trial.installOptions(box.root("rpm", "--help").stdout())) {
+        if (!o.equals("--nosignature")) {
+          unchecked.add(o);
+        }
+      }
+      unchecked.add(packages.test(OTHER, 1).toString());
+
+      ExecResult refused = box.root(unchecked.toArray(String[]::new));
+      assertNotEquals(0, refused.exitCode(), () -> "an unsigned package installed:
+" + refused);
+      assertTrue(refused.stderr().contains("no signature"), refused::toString);
+
+      rpmOk(box, install(box, "-i", packages.test(OTHER, 1)));
+      assertEquals(OTHER + "-1-1.noarch", rpmOk(box, "-q", OTHER));
+    }
+  }
+
   // --- In the sandbox -------------------------------------------------------------------------
 
   /** rpm's -i or -U with the options the sandbox's own rpm needs. */
