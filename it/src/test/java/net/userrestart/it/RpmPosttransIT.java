@@ -132,8 +132,7 @@ class RpmPosttransIT {
       unchecked.add(packages.test(OTHER, 1).toString());
 
       ExecResult refused = box.root(unchecked.toArray(String[]::new));
-      assertNotEquals(0, refused.exitCode(), () -> "an unsigned package installed:
-" + refused);
+      assertNotEquals(0, refused.exitCode(), () -> "an unsigned package installed:\n" + refused);
       assertTrue(refused.stderr().contains("no signature"), refused::toString);
 
       rpmOk(box, install(box, "-i", packages.test(OTHER, 1)));
