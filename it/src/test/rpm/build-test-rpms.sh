@@ -22,14 +22,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 macros=$(cd "$here/../../../../rpm" && pwd)/macros.systemd-user-restart
 [ -f "$macros" ] || { echo "$0: missing $macros" >&2; exit 1; }
 command -v rpmbuild >/dev/null || { echo "$0: rpmbuild not found (install rpm / rpm-build)" >&2; exit 1; }
-# rpm's own macro path with our file last. Not --load: rpmbuild 6 reads the macro files
-# again for each spec and drops what --load added.
-macropath="$(rpm --showrc | sed -n 's/^Macro path: //p'):$macros"
 
 mkdir -p "$1"
 outdir=$(cd "$1" && pwd)
 topdir=$(mktemp -d "${TMPDIR:-/tmp}/sur-test-rpms.XXXXXX")
 trap 'rm -rf "$topdir"' EXIT
+
+# Our macros file after rpm's own: with rpmbuild 6.1 a spec does not see the macros of a file
+# given with --load, and --macros replaces rpm's list of files, so that list comes first.
+macropath=$(rpmbuild --showrc | sed -n 's/^Macro path: //p')
+[ -n "$macropath" ] || { echo "$0: rpmbuild --showrc names no macro path" >&2; exit 1; }
 
 build() { # SPEC [VERSION]
     local spec=$1 ver=${2:-}
@@ -38,7 +40,7 @@ build() { # SPEC [VERSION]
     # the host's rpm configuration: a private tree, no build-id links (noarch anyway),
     # and gzip payloads that every rpm version reads.
     rpmbuild -bb --nodeps --quiet \
-        --macros "$macropath" \
+        --macros "$macropath:$macros" \
         --define "_topdir $topdir" \
         --define "_rpmdir $outdir" \
         --define '_build_id_links none' \
