@@ -88,7 +88,11 @@ class RpmPosttransIT {
         assertEquals(List.of(PKG + "-reload version 1 reloaded"), l.reloads(), u + ": " + l);
 
         assertEquals(otherBefore.get(u), seen(box, u, OTHER + ".service", OTHER, 1), u + ": " + OTHER + " was touched");
-        assertTrue(box.managerGeneration(u).reexecs() > gens.get(u).reexecs(), u + ": manager not re-executed");
+        // --reexec=needed: the changed unit files make the manager reload, at least.
+        ToolSandbox.Generation g = box.managerGeneration(u);
+        assertTrue(
+            g.reexecs() + g.reloads() > gens.get(u).reexecs() + gens.get(u).reloads(),
+            u + ": manager neither re-executed nor reloaded");
       }
       assertNoMarks(box);
     }
