@@ -6,7 +6,8 @@
 #   sur-test-other 1 and 2   /usr/lib/systemd/user unit, no mark
 #   sur-test-etc   1 and 2   /etc/systemd/user unit, %user_restart_postun_with_reload
 #   sur-test-bin   1 and 2   like sur-test-app, its program in /usr/bin
-#   sur-trigger-probe 1      logs which file triggers fire (measurement aid)
+#   sur-test-posttrans 1 and 2  two /usr/lib/systemd/user units; 2 marks them in %posttrans
+#   sur-trigger-probe 1 and 2   logs which file triggers fire (measurement aid)
 #   sur-test-stale 1 and 2   user unit running a program it ships, no mark (stale)
 #   sur-test-lib   1 and 2   a shared library, no unit (stale)
 #   sur-test-dlopen 1        user unit that dlopen()s sur-test-lib's library (stale)
@@ -56,8 +57,9 @@ for v in 1 2; do
     build sur-test-bin.spec "$v"
     build sur-test-stale.spec "$v"
     build sur-test-lib.spec "$v"
+    build sur-test-posttrans.spec "$v"
+    build sur-trigger-probe.spec "$v"
 done
-build sur-trigger-probe.spec
 build sur-test-dlopen.spec
 
 ls -1 "$outdir"/*.rpm

@@ -78,6 +78,17 @@ check "the sandbox is in its own subpackage, not in the tool's" \
     "$(rpm -qpl "$t"/systemd-user-restart-sandbox-[0-9]*.noarch.rpm | grep '\.jar$' || :)|$(rpm -qpl "$tool" | grep sandbox || :)"
 
 rpmflags=(--dbpath /var/lib/rpm)
+
+# What differs between rpm versions (measured with 4.18.0, 4.20.1, 6.1.0):
+# - a %transfiletriggerpostun naming both prefixes: 4.18 fires it for /etc/systemd/user
+#   only, later versions for /usr/lib/systemd/user too;
+# - the argument of a %transfiletriggerin on upgrade: 0 on 4.18, 1 later.
+rpm_version=$(rpm --version | sed -n 's/^RPM version \([0-9]*\.[0-9]*\).*/\1/p')
+case $rpm_version in
+    4.1[4-8]) both_usr= in_upgrade_args=0 ;;
+    *)        both_usr=" postun-5000-both" in_upgrade_args=1 ;;
+esac
+echo "rpm $rpm_version"
 # Debian's rpm warns against installing packages unless told it is deliberate; only the
 # install modes know the option.
 force=()
@@ -108,12 +119,17 @@ md=$work/macros.d
 mkdir -p "$md"
 cat > "$md/macros.systemd" <<'SYSTEMD'
 %systemd_user_postun_with_restart() if [ $1 -ge 1 ]; then systemd-update-helper mark-restart-user-units %{?*} || :; fi
+%systemd_user_posttrans_with_reload() if [ $1 -ge 2 ]; then systemd-update-helper mark-reload-user-units %{?*} || :; fi
 SYSTEMD
 cp "$repo/rpm/macros.systemd-user-restart" "$md/"
-expand_systemd() { rpm --macros "$(rpm --eval '%{_rpmconfigdir}')/macros:$md/macros.*" --eval '%systemd_user_postun_with_restart a.service' | grep -c "$1" || :; }
-check "without the opt-in file, systemd's macro is untouched" "1 0" "$(expand_systemd update-helper) $(expand_systemd /run/systemd-user-restart/restart/)"
+expand_systemd() { # MACRO PATTERN: how many lines of its expansion match
+    rpm --macros "$(rpm --eval '%{_rpmconfigdir}')/macros:$md/macros.*" --eval "%$1 a.service" | grep -c "$2" || :
+}
+check "without the opt-in file, systemd's macros are untouched" "1 0 1 0" \
+    "$(expand_systemd systemd_user_postun_with_restart update-helper) $(expand_systemd systemd_user_postun_with_restart /run/systemd-user-restart/) $(expand_systemd systemd_user_posttrans_with_reload update-helper) $(expand_systemd systemd_user_posttrans_with_reload /run/systemd-user-restart/)"
 cp "$repo/rpm/macros.systemd-user-restart-systemd" "$md/"
-check "with the opt-in file, systemd's macro writes our mark" "0 1" "$(expand_systemd update-helper) $(expand_systemd 'true > "/run/systemd-user-restart/restart/')"
+check "with the opt-in file, systemd's macros write our marks" "0 1 0 1 1" \
+    "$(expand_systemd systemd_user_postun_with_restart update-helper) $(expand_systemd systemd_user_postun_with_restart 'true > "/run/systemd-user-restart/restart/') $(expand_systemd systemd_user_posttrans_with_reload update-helper) $(expand_systemd systemd_user_posttrans_with_reload 'true > "/run/systemd-user-restart/reload/') $(expand_systemd systemd_user_posttrans_with_reload '"$1" -ge 2 ')"
 
 # --- Throwaway root ---------------------------------------------------------------------
 mkroot() { # DIR SHELL
@@ -129,8 +145,9 @@ mkroot() { # DIR SHELL
         done
     done
     ln -s "${2##*/}" "$r/usr/bin/sh"
-    # Scriptlets redirect to /dev/null; a plain file serves where mknod is not allowed.
-    mknod -m 666 "$r/dev/null" c 1 3 2>/dev/null || : > "$r/dev/null"
+    # Scriptlets redirect to /dev/null; a plain file serves where mknod is not allowed, or
+    # where the node cannot be opened (a sandbox's device policy or a nodev mount).
+    { mknod -m 666 "$r/dev/null" c 1 3 && : > "$r/dev/null"; } 2>/dev/null || { rm -f "$r/dev/null"; : > "$r/dev/null"; }
     rpm --root "$r" "${rpmflags[@]}" --initdb
 }
 
@@ -167,12 +184,29 @@ run_suite() { # SHELL
     step "$r" "upgrade sur-test-app 1->2" -U "$t/sur-test-app-2-1.noarch.rpm"
     check "upgrade: one run, which sees the %postun mark" \
         "--all-users --quiet --reexec=needed marks=restart/sur-test-app.service" "$(stub_log "$r")"
-    check "upgrade: in before postun, high before low; two-prefix postun not fired for /usr" \
-        "in-900899-both in-100-both postun-1000099-usr postun-9999-usr" "$(probe_fired "$r")"
+    check "upgrade: in before postun, high before low; two-prefix postun for /usr: ${both_usr:-no}" \
+        "in-900899-both in-100-both postun-1000099-usr postun-9999-usr$both_usr" "$(probe_fired "$r")"
     check "upgrade: in-trigger saw the mark (so %postun ran before it)" \
-        "in-900899-both args=0 files= /usr/lib/systemd/user/sur-test-app.service marks= restart/sur-test-app.service" \
+        "in-900899-both args=$in_upgrade_args files= /usr/lib/systemd/user/sur-test-app.service marks= restart/sur-test-app.service" \
         "$(head -n1 "$r/var/log/sur-trigger-probe.log")"
     check "upgrade: no mark left" "" "$(marks "$r")"
+
+    # %posttrans: the new package's scriptlet, before every file trigger. rpm passes 1 on
+    # install and 2 on upgrade (4.18 and later).
+    step "$r" "upgrade sur-trigger-probe 1->2" -U "$t/sur-trigger-probe-2-1.noarch.rpm"
+    check "upgrade: %posttrans gets 2" "posttrans(sur-trigger-probe) args=2" "$(grep posttrans "$r/var/log/sur-trigger-probe.log")"
+    step "$r" "install sur-test-posttrans 2 (the macros in %posttrans)" -i "$t/sur-test-posttrans-2-1.noarch.rpm"
+    check "%posttrans macros on install: no mark, one run" "--all-users --quiet --reexec=needed marks=" "$(stub_log "$r")"
+    step "$r" "erase sur-test-posttrans" -e sur-test-posttrans
+    step "$r" "install sur-test-posttrans 1 (no macro)" -i "$t/sur-test-posttrans-1-1.noarch.rpm"
+    step "$r" "upgrade sur-test-posttrans 1->2, the first release with the macros" \
+        -U "$t/sur-test-posttrans-2-1.noarch.rpm"
+    check "%posttrans macros on the first upgrade that brings them: one run, both marks" \
+        "--all-users --quiet --reexec=needed marks=restart/sur-test-posttrans.service reload/sur-test-posttrans-reload.service" \
+        "$(stub_log "$r")"
+    check "%posttrans macros: no mark left" "" "$(marks "$r")"
+    step "$r" "erase sur-test-posttrans" -e sur-test-posttrans
+    check "%posttrans macros on erase: no mark, one run" "--all-users --quiet --reexec=needed marks=" "$(stub_log "$r")"
 
     step "$r" "install sur-test-other 1" -i "$t/sur-test-other-1-1.noarch.rpm"
     step "$r" "upgrade sur-test-other 1->2 (no macro)" -U "$t/sur-test-other-2-1.noarch.rpm"
@@ -208,7 +242,7 @@ run_suite() { # SHELL
 
     step "$r" "erase sur-test-app" -e sur-test-app
     check "erase: one run (postun 1000099), no mark" "--all-users --quiet --reexec=needed marks=" "$(stub_log "$r")"
-    check "erase /usr unit: which triggers fired" "postun-1000099-usr postun-9999-usr" "$(probe_fired "$r")"
+    check "erase /usr unit: which triggers fired" "postun-1000099-usr postun-9999-usr$both_usr" "$(probe_fired "$r")"
 
     step "$r" "erase sur-test-other and sur-test-etc (both prefixes)" -e sur-test-other sur-test-etc
     check "erase in both prefixes: still one run" "--all-users --quiet --reexec=needed marks=" "$(stub_log "$r")"
@@ -294,7 +328,7 @@ two_transactions() { # ROOT
     sed 's/^/    tool:  /' "$r/var/log/sur-stub.log"
     check "two transactions in one process: both succeed" 0 "$rc"
     check "two transactions in one process: the triggers fire as with rpm, twice" \
-        "in-900899-both in-100-both postun-1000099-usr postun-9999-usr postun-1000099-usr postun-9999-usr" \
+        "in-900899-both in-100-both postun-1000099-usr postun-9999-usr$both_usr postun-1000099-usr postun-9999-usr$both_usr" \
         "$(probe_fired "$r")"
     check "two transactions in one process: each runs the tool with its reexec" \
         "--all-users --quiet --reexec=needed marks=

@@ -19,12 +19,13 @@ import org.junit.jupiter.api.Timeout;
  * it/src/test/rpm/test-rpm-scriptlets.sh: the macros and the file triggers in throwaway rpm --root
  * trees, with a stub tool and no systemd. Needs root (chroot), rpm and rpmbuild. On the host tree it
  * runs on the host; on a Debian tree inside a sandbox of that tree, with the tree's rpm, whose
- * triggers are the subject.
+ * triggers are the subject. The script knows what each rpm version does differently, and checks it.
  */
 @Tag("systemd")
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class RpmScriptletsIT {
   private static final Pattern SUMMARY = Pattern.compile("(\\d+) passed, (\\d+) failed");
+  private static final Pattern RPM_VERSION = Pattern.compile("(?m)^rpm \\S+$");
 
   @Test
   void scriptletAndTriggerChecksAllPass() {
@@ -39,7 +40,8 @@ class RpmScriptletsIT {
     assertTrue(m.matches(), () -> "no summary line:\n" + r.output());
     assertEquals("0", m.group(2), r::output);
     assertTrue(Integer.parseInt(m.group(1)) > 0, () -> "no check ran:\n" + r.output());
-    System.err.println("RpmScriptletsIT on " + ToolSandbox.TREE + ": " + m.group());
+    Matcher v = RPM_VERSION.matcher(r.output());
+    System.err.println("RpmScriptletsIT on " + ToolSandbox.TREE + ": " + (v.find() ? v.group() + ": " : "") + m.group());
   }
 
   private static RpmTools.HostResult run() {
