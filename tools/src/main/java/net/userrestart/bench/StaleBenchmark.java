@@ -18,16 +18,21 @@ import net.userrestart.sandbox.SandboxSpec;
  * replaced under every one of them. CPU is user + system time of the tool and its children
  * (rpm), as /usr/bin/time reports it; medians of alternating runs.
  *
- * <p>Run: {@code java -cp target/classes:target/test-classes:DEPS net.userrestart.bench.StaleBenchmark
- * [USERS] [REPS]} as root, after {@code mvn package}.
+ * <p>Run as root: {@code mvn -Pbench -DskipTests package -Dbench.main=net.userrestart.bench.StaleBenchmark
+ * [-Dbench.args='USERS REPS']} (default 100 users, 7 runs of each).
  */
 public final class StaleBenchmark {
   private StaleBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    int users = args.length > 0 ? Integer.parseInt(args[0]) : 100;
-    int reps = args.length > 1 ? Integer.parseInt(args[1]) : 7;
+    List<String> rest = new ArrayList<>(List.of(args));
     Path project = Path.of("").toAbsolutePath();
+    if (rest.size() >= 2 && rest.get(0).equals("--project")) { // as the bench profile passes it
+      project = Path.of(rest.get(1)).toAbsolutePath();
+      rest = rest.subList(2, rest.size());
+    }
+    int users = rest.size() > 0 ? Integer.parseInt(rest.get(0)) : 100;
+    int reps = rest.size() > 1 ? Integer.parseInt(rest.get(1)) : 7;
     Path program = project.resolve("target/stale-bench/sleeper");
     Files.createDirectories(program.getParent());
     Files.copy(Path.of("/bin/sleep"), program, StandardCopyOption.REPLACE_EXISTING);
