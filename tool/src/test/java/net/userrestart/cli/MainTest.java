@@ -534,8 +534,8 @@ class MainTest {
     List<Map<String, Object>> units = array(users.get(0).get("units")).stream().map(MiniJson::object).toList();
     assertEquals(
         Set.of(
-            Map.of("unit", "app.service", "action", "try-restart", "result", "done"),
-            Map.of("unit", "web.service", "action", "reload-or-try-restart", "result", "done")),
+            Map.of("unit", "app.service", "action", "try-restart", "result", "done", "reason", "marked"),
+            Map.of("unit", "web.service", "action", "reload-or-try-restart", "result", "done", "reason", "marked")),
         Set.copyOf(units));
     assertEquals("ops", users.get(1).get("user"));
     assertEquals("failed", users.get(1).get("outcome"));

@@ -30,7 +30,7 @@ class PlannerTest {
   }
 
   static Request request(Optional<List<UserTarget>> users, List<String> units) {
-    return new Request(users, units, ManagerAction.REEXECUTE, true, Duration.ofSeconds(7), 3, false);
+    return new Request(users, units, ManagerAction.REEXECUTE, true, Duration.ofSeconds(7), 3, false, false);
   }
 
   static UserTarget asked(int uid, String name) {
@@ -55,7 +55,7 @@ class PlannerTest {
   @Test
   void copiesTheRequestsSettings() {
     Request request =
-        new Request(Optional.empty(), List.of(), ManagerAction.RELOAD, false, Duration.ofMillis(1500), 5, true);
+        new Request(Optional.empty(), List.of(), ManagerAction.RELOAD, false, Duration.ofMillis(1500), 5, true, false);
     Plan plan = Planner.plan(request, active(), uid -> Set.of());
     assertEquals(ManagerAction.RELOAD, plan.action());
     assertEquals(false, plan.enqueueMarked());
