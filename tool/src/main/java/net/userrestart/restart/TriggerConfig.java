@@ -15,7 +15,8 @@ import net.userrestart.log.Shown;
  * What a distribution configured for the runs of the rpm triggers, in {@link #PATH}: lines
  * {@code RestartStale=yes|no}, blank lines and comments ({@code #} or {@code ;}). Read strictly:
  * anything else is named in a one-line warning (file and line) and changes nothing; a file that
- * root does not own, or that others may write, is ignored. Only the triggers' runs read it.
+ * root (the user running the tool) does not own, or that others may write, is ignored. Only the
+ * triggers' runs read it.
  *
  * @param restartStale whether the triggers' runs also try-restart the units that run replaced
  *     files (as {@code --stale}); off by default
@@ -35,8 +36,9 @@ public record TriggerConfig(boolean restartStale) {
     try {
       Map<String, Object> attrs = Files.readAttributes(file, "unix:uid,mode");
       int mode = (Integer) attrs.get("mode");
-      if ((Integer) attrs.get("uid") != 0 || (mode & 0022) != 0) {
-        log.warning(file + ": ignored: not owned by root, or writable by others than root");
+      int self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+      if ((Integer) attrs.get("uid") != self || (mode & 0022) != 0) {
+        log.warning(file + ": ignored: not owned by root, or writable by others than its owner");
         return DEFAULT;
       }
       byte[] bytes;
