@@ -170,7 +170,20 @@ final class RestartCommand implements Callable<Integer> {
       throw new ExitException(ExitCodes.USAGE, "say which users: --all-users, or --user NAME|UID");
     }
     CommandLine cl = spec.commandLine();
-    return run(context, request(), output, cl.getOut(), cl.getErr(), false);
+    Request request = request();
+    return run(context, request, output, cl.getOut(), cl.getErr(), isTriggers(request));
+  }
+
+  /*
+   * Whether this is one of the rpm triggers' command lines, --all-users --quiet with or without
+   * --no-reexec and nothing else: the same through picocli as through Main's fast path.
+   */
+  private boolean isTriggers(Request request) {
+    return request.action() != ManagerAction.RELOAD
+        && request.equals(allUsers(context, request.action()))
+        && output.quiet
+        && !output.json
+        && output.verbose.length == 0;
   }
 
   /**

@@ -355,6 +355,10 @@ class MainTest {
     }
     assertEquals(0, run("--all-users"));
     assertFalse(err.contains("replaced files"), "only the triggers' runs say it: " + err);
+    assertEquals(0, run("--all-users", "--quiet", "--no-markers"));
+    assertEquals("", err, "only the triggers' runs say it");
+    assertEquals(0, run("--quiet", "--no-reexec", "-a"));
+    assertEquals(List.of(SUMMARY), errLines(), "the triggers' command line, through picocli");
   }
 
   @Test
