@@ -27,6 +27,11 @@ outdir=$(cd "$1" && pwd)
 topdir=$(mktemp -d "${TMPDIR:-/tmp}/sur-test-rpms.XXXXXX")
 trap 'rm -rf "$topdir"' EXIT
 
+# Our macros file after rpm's own: with rpmbuild 6.1 a spec does not see the macros of a file
+# given with --load, and --macros replaces rpm's list of files, so that list comes first.
+macropath=$(rpmbuild --showrc | sed -n 's/^Macro path: //p')
+[ -n "$macropath" ] || { echo "$0: rpmbuild --showrc names no macro path" >&2; exit 1; }
+
 build() { # SPEC [VERSION]
     local spec=$1 ver=${2:-}
     # --nodeps: BuildRequires name packages that need not be in the rpm database (Debian,
@@ -34,7 +39,7 @@ build() { # SPEC [VERSION]
     # the host's rpm configuration: a private tree, no build-id links (noarch anyway),
     # and gzip payloads that every rpm version reads.
     rpmbuild -bb --nodeps --quiet \
-        --load "$macros" \
+        --macros "$macropath:$macros" \
         --define "_topdir $topdir" \
         --define "_rpmdir $outdir" \
         --define '_build_id_links none' \

@@ -23,6 +23,7 @@ import net.userrestart.sandbox.SandboxUser;
 import net.userrestart.sandbox.Trial;
 import net.userrestart.testutil.Threads;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Tag;
@@ -81,7 +82,7 @@ class RpmIT {
       Map<SandboxUser, Seen> other = seen(box, OTHER, 1);
       Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
 
-      assertEquals("", rpmOk(box, install("-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
+      assertEquals("", rpmOk(box, install(box, "-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
 
       assertEquals(APP + "-2-1.noarch", rpmOk(box, "-q", APP));
       for (SandboxUser u : box.users()) {
@@ -154,7 +155,7 @@ class RpmIT {
       box.root("kill", "-STOP", pid).orThrow("kill -STOP " + pid);
       ExecResult upgrade;
       try {
-        upgrade = rpm(box, install("-U", packages.test(APP, 2)));
+        upgrade = rpm(box, install(box, "-U", packages.test(APP, 2)));
       } finally {
         box.root("kill", "-CONT", pid).orThrow("kill -CONT " + pid);
       }
@@ -182,7 +183,7 @@ class RpmIT {
           "the stopped user's mark is not pending for it alone");
 
       // The next transaction that changes a user unit takes the waiting mark, for that user only.
-      assertEquals("", rpmOk(box, install("-U", packages.test(OTHER, 2))), "a clean upgrade prints nothing");
+      assertEquals("", rpmOk(box, install(box, "-U", packages.test(OTHER, 2))), "a clean upgrade prints nothing");
 
       Seen later = seen(box, hung, APP, 2);
       assertRestarted(hungApp, later, hung);
@@ -240,7 +241,7 @@ class RpmIT {
   @Test
   void f_launcherIgnoresTheCallersJvmEnvironment() throws IOException {
     try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(1))) {
-      assertEquals("", rpmOk(box, install("-i", packages.tool())), "installing the tool prints nothing");
+      assertEquals("", rpmOk(box, install(box, "-i", packages.tool())), "installing the tool prints nothing");
       String cache = "/var/cache/systemd-user-restart";
       String conf = "/etc/systemd-user-restart/java.conf";
       box.root("find", cache, "-maxdepth", "1", "-type", "f", "-delete").orThrow("emptying " + cache);
@@ -298,7 +299,7 @@ class RpmIT {
       }
       assertEquals("activating", activeState(box, unit));
 
-      assertEquals("", rpmOk(box, install("-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
+      assertEquals("", rpmOk(box, install(box, "-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
 
       assertEquals("activating", activeState(box, unit), "the manager is no longer starting: the test proves nothing");
       Seen okApp = seen(box, ok, APP, 2);
@@ -327,10 +328,12 @@ class RpmIT {
   /**
    * An image build or chroot: rpm --root on the host, which has no /run/systemd/system. The
    * scriptlets and triggers run (the root has a shell, and a probe package shows the trigger slots
-   * fired) but leave no mark, no stamp and start nothing, here or in the host's /run.
+   * fired) but leave no mark, no stamp and start nothing, here or in the host's /run. It runs the
+   * host's rpm, so once, with the host's tree.
    */
   @Test
   void d_chrootWithoutSystemdDoesNothing(@TempDir Path tmp) throws IOException {
+    Assumptions.assumeTrue(ToolSandbox.TREE.onHost(), "the host's rpm --root: run with the host tree");
     assertEquals(
         "0", RpmTools.host(Duration.ofSeconds(10), "id", "-u").output().strip(), "rpm --root needs root");
     Path root = tmp.resolve("root");
@@ -344,11 +347,16 @@ class RpmIT {
         "",
         rootRpmOk(
             root,
-            install("-i", packages.tool(), packages.test("sur-trigger-probe", 1), packages.test(APP, 1))),
+            install(
+                RpmTools.hostInstallOptions(),
+                "-i", packages.tool(), packages.test("sur-trigger-probe", 1), packages.test(APP, 1))),
         "a clean install prints nothing");
     Path probe = root.resolve("var/log/sur-trigger-probe.log");
     Files.writeString(probe, "");
-    assertEquals("", rootRpmOk(root, install("-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
+    assertEquals(
+        "",
+        rootRpmOk(root, install(RpmTools.hostInstallOptions(), "-U", packages.test(APP, 2))),
+        "a clean upgrade prints nothing");
 
     assertEquals(APP + "-2-1.noarch", rootRpmOk(root, "-q", APP));
     List<String> fired = Files.readAllLines(probe);
@@ -380,7 +388,7 @@ class RpmIT {
   void e_theInstalledToolsSandboxLetsTrialPackagesInstallIntoUsrBin() throws IOException {
     try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(0))) {
       assertEquals(
-          "", rpmOk(box, install("-i", packages.tool(), packages.sandbox())), "installing the tool prints nothing");
+          "", rpmOk(box, install(box, "-i", packages.tool(), packages.sandbox())), "installing the tool prints nothing");
       // The tool's own package holds no sandbox, in no file and no class of its jar.
       String toolFiles = rpmOk(box, "-ql", "systemd-user-restart");
       assertFalse(toolFiles.contains("sandbox"), toolFiles);
@@ -409,10 +417,10 @@ class RpmIT {
 
   /** Our RPM, then sur-test-app 1 and sur-test-other 1, with rpm; both units started for every user. */
   private static void installAndStart(ToolSandbox box) throws IOException {
-    assertEquals("", rpmOk(box, install("-i", packages.tool())), "installing the tool prints nothing");
+    assertEquals("", rpmOk(box, install(box, "-i", packages.tool())), "installing the tool prints nothing");
     assertEquals(
         "",
-        rpmOk(box, install("-i", packages.test(APP, 1), packages.test(OTHER, 1))),
+        rpmOk(box, install(box, "-i", packages.test(APP, 1), packages.test(OTHER, 1))),
         "installing the test packages prints nothing");
     for (SandboxUser u : box.users()) {
       box.userctl(u, "start", APP + ".service", OTHER + ".service");
@@ -426,10 +434,15 @@ class RpmIT {
     }
   }
 
-  private static String[] install(String mode, Path... rpms) {
+  /** rpm's arguments to install or upgrade {@code rpms} with the options of the rpm inside {@code box}. */
+  private static String[] install(ToolSandbox box, String mode, Path... rpms) {
+    return install(RpmTools.installOptions(box), mode, rpms);
+  }
+
+  private static String[] install(List<String> options, String mode, Path... rpms) {
     List<String> args = new ArrayList<>();
     args.add(mode);
-    args.addAll(RpmTools.installOptions());
+    args.addAll(options);
     for (Path p : rpms) {
       args.add(p.toString());
     }

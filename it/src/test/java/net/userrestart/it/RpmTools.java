@@ -77,12 +77,17 @@ final class RpmTools {
     assertTrue(r.ok(), "rpm and rpmbuild are needed (Debian: apt-get install rpm):\n" + r.output());
   }
 
-  /** {@link Trial#installOptions} for this host's rpm. */
-  static synchronized List<String> installOptions() {
+  /** {@link Trial#installOptions} for this host's rpm, which the tests run with --root. */
+  static synchronized List<String> hostInstallOptions() {
     if (rpmHelp == null) {
       rpmHelp = host(Duration.ofSeconds(30), "rpm", "--help").output();
     }
     return Trial.installOptions(rpmHelp);
+  }
+
+  /** {@link Trial#installOptions} for the rpm inside {@code box}: the tree's, not the host's. */
+  static List<String> installOptions(ToolSandbox box) {
+    return Trial.installOptions(box.root("rpm", "--help").orThrow("rpm --help").stdout());
   }
 
   /** rpm's output without the banner Debian's rpm prints on every install. */

@@ -48,6 +48,7 @@ class SandboxCommandIT {
   private static Run run(String... args) throws Exception {
     ToolSandbox.requireSandbox();
     List<String> argv = new ArrayList<>(List.of(ToolSandbox.TOOL, "sandbox"));
+    argv.addAll(ToolSandbox.TREE.sandboxOptions());
     argv.addAll(List.of(args));
     Path out = Files.createTempFile("sur-sandbox", ".out");
     Path err = Files.createTempFile("sur-sandbox", ".err");
@@ -143,8 +144,11 @@ class SandboxCommandIT {
   @Test
   void keepThenSigtermTearsDown() throws Exception {
     ToolSandbox.requireSandbox();
+    List<String> argv = new ArrayList<>(List.of(ToolSandbox.TOOL, "sandbox"));
+    argv.addAll(ToolSandbox.TREE.sandboxOptions());
+    argv.addAll(List.of("--users", "1", "--keep"));
     Process p =
-        new ProcessBuilder(ToolSandbox.TOOL, "sandbox", "--users", "1", "--keep")
+        new ProcessBuilder(argv)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
             .start();

@@ -63,8 +63,8 @@ class StaleIT {
       // The tool asks rpm without --dbpath: make the sandbox's default the database used here
       // (Fedora's default; Debian's rpm would use root's home).
       box.sandbox.writeFile("/etc/rpm/macros.sur-test-dbpath", "%_dbpath " + Trial.RPM_DB + "\n");
-      rpmOk(box, install("-i", packages.tool()));
-      rpmOk(box, install("-i", packages.test(STALE, 1), packages.test(LIB, 1), packages.test(DLOPEN, 1),
+      rpmOk(box, install(box, "-i", packages.tool()));
+      rpmOk(box, install(box, "-i", packages.test(STALE, 1), packages.test(LIB, 1), packages.test(DLOPEN, 1),
           packages.test(OTHER, 1)));
       for (SandboxUser u : box.users()) {
         box.userctl(u, "start", STALE + ".service", DLOPEN + ".service", OTHER + ".service");
@@ -73,7 +73,7 @@ class StaleIT {
       assertEquals(List.of(), units(stale(box)), "nothing is stale before the upgrade");
 
       // No marking macro in these packages: the trigger re-executes the managers, restarts nothing.
-      rpmOk(box, install("-U", packages.test(STALE, 2), packages.test(LIB, 2)));
+      rpmOk(box, install(box, "-U", packages.test(STALE, 2), packages.test(LIB, 2)));
 
       Map<String, Object> report = stale(box);
       List<String> expected = new ArrayList<>();
@@ -247,9 +247,9 @@ class StaleIT {
     }
   }
 
-  private static String[] install(String mode, Path... rpms) {
+  private static String[] install(ToolSandbox box, String mode, Path... rpms) {
     List<String> args = new ArrayList<>(List.of("rpm", "--dbpath", Trial.RPM_DB, mode));
-    args.addAll(RpmTools.installOptions());
+    args.addAll(RpmTools.installOptions(box));
     for (Path p : rpms) {
       args.add(p.toString());
     }

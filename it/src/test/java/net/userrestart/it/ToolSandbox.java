@@ -12,11 +12,13 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import net.userrestart.sandbox.ExecResult;
 import net.userrestart.sandbox.Sandbox;
 import net.userrestart.sandbox.SandboxException;
 import net.userrestart.sandbox.SandboxSpec;
 import net.userrestart.sandbox.SandboxUser;
+import net.userrestart.sandbox.TreeUnderTest;
 import org.junit.jupiter.api.Assumptions;
 
 /** A booted sandbox with this checkout visible inside, and the built tool to run there. */
@@ -26,6 +28,10 @@ final class ToolSandbox implements AutoCloseable {
       Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
   static final String TOOL = PROJECT.resolve("bin/systemd-user-restart").toString();
   static final Duration RUN = Duration.ofSeconds(120);
+  private static final Pattern REEXECUTING = Pattern.compile("Reexecuting\\.+");
+  private static final Pattern RELOADING = Pattern.compile("Reloading\\.+");
+  /** The OS every sandbox of this run boots: the host's root or a Debian tree. */
+  static final TreeUnderTest TREE = TreeUnderTest.current();
 
   final Sandbox sandbox;
 
@@ -42,13 +48,20 @@ final class ToolSandbox implements AutoCloseable {
     assertTrue(
         Files.exists(PROJECT.resolve("target/systemd-user-restart.jar")),
         "run 'mvn package' (or verify) first: the tool's jar is missing");
+    TREE.root()
+        .ifPresent(
+            r ->
+                assertTrue(
+                    Files.isRegularFile(r.resolve(".sur-tree")),
+                    "the tree " + TREE + " is missing: mvn verify makes it (it/src/test/trees/make-tree.sh)"));
   }
 
   /** Boots, or fails loudly; see {@link #requireSandbox}. */
   static ToolSandbox boot(SandboxSpec spec) throws SandboxException {
     requireSandbox();
     return new ToolSandbox(
-        Sandbox.boot(spec.withBindReadOnly(PROJECT), line -> System.err.println("sandbox: " + line)));
+        Sandbox.boot(
+            TREE.boot(spec).withBindReadOnly(PROJECT), line -> System.err.println("sandbox: " + line)));
   }
 
   List<SandboxUser> users() {
@@ -111,15 +124,24 @@ final class ToolSandbox implements AutoCloseable {
     assertEquals(0, r.exitCode(), () -> "systemctl --user " + String.join(" ", args) + ":\n" + r);
   }
 
-  /** The PID of user {@code u}'s manager, as PID 1 knows it. */
+  /**
+   * The PID of user {@code u}'s manager, as PID 1 knows it. Asked over the system bus: a test may
+   * mask PID 1's private socket, and systemctl falls back to the bus only before systemd 262.
+   */
   long managerPid(SandboxUser u) {
-    ExecResult r = root("systemctl", "show", "-p", "MainPID", "--value", "user@" + u.uid() + ".service");
-    return Long.parseLong(r.stdout().strip());
+    ExecResult r =
+        root(
+            "busctl", "get-property", "org.freedesktop.systemd1",
+            "/org/freedesktop/systemd1/unit/user_40" + u.uid() + "_2eservice",
+            "org.freedesktop.systemd1.Service", "MainPID");
+    assertTrue(r.ok() && r.stdout().startsWith("u "), () -> "MainPID of user@" + u.uid() + ".service:\n" + r);
+    return Long.parseLong(r.stdout().substring(2).strip());
   }
 
   /**
    * How often a user's manager has re-executed and reloaded, as it logged it ("Reexecuting.",
-   * "Reloading."), and its PID, which a re-exec keeps. Timestamps would not tell the two apart.
+   * "Reloading." before systemd 257 and "Reloading..." since), and its PID, which a re-exec keeps.
+   * Timestamps would not tell the two apart.
    */
   record Generation(long pid, int reexecs, int reloads) {
     Generation reexecuted() {
@@ -139,8 +161,8 @@ final class ToolSandbox implements AutoCloseable {
     List<String> lines = log.stdout().lines().toList();
     return new Generation(
         pid,
-        (int) lines.stream().filter("Reexecuting."::equals).count(),
-        (int) lines.stream().filter("Reloading."::equals).count());
+        (int) lines.stream().filter(REEXECUTING.asMatchPredicate()).count(),
+        (int) lines.stream().filter(RELOADING.asMatchPredicate()).count());
   }
 
   /** {@link #managerGeneration} of every user. */
