@@ -122,9 +122,9 @@ class StaleIT {
       Map<SandboxUser, String> dlopen = identities(box, DLOPEN);
       Map<SandboxUser, String> other = identities(box, OTHER);
 
-      ExecResult lib = rpmOk(box, install("-U", packages.test(LIB, 2)));
+      ExecResult lib = rpmOk(box, install(box, "-U", packages.test(LIB, 2)));
       assertEquals(1, count(lib.stderr(), summary(2, 2)), lib::toString);
-      ExecResult app = rpmOk(box, install("-U", packages.test(STALE, 2)));
+      ExecResult app = rpmOk(box, install(box, "-U", packages.test(STALE, 2)));
       assertEquals(1, count(app.stderr(), summary(4, 2)), app::toString);
       assertEquals(dlopen, identities(box, DLOPEN), "nothing restarted without --stale");
       assertEquals(stale, identities(box, STALE), "nothing restarted without --stale");
@@ -159,12 +159,12 @@ class StaleIT {
       Map<SandboxUser, String> dlopen = identities(box, DLOPEN);
       Map<SandboxUser, String> other = identities(box, OTHER);
 
-      ExecResult lib = rpmOk(box, install("-U", packages.test(LIB, 2)));
+      ExecResult lib = rpmOk(box, install(box, "-U", packages.test(LIB, 2)));
       assertEquals(0, count(lib.stderr(), "replaced files; see `systemd-user-restart stale`"), lib::toString);
       assertAllChanged(dlopen, identities(box, DLOPEN), DLOPEN + " after the library's upgrade");
       assertEquals(stale, identities(box, STALE), STALE + " runs no replaced file yet");
 
-      ExecResult app = rpmOk(box, install("-U", packages.test(STALE, 2)));
+      ExecResult app = rpmOk(box, install(box, "-U", packages.test(STALE, 2)));
       assertEquals(0, count(app.stderr(), "replaced files; see `systemd-user-restart stale`"), app::toString);
       assertAllChanged(stale, identities(box, STALE), STALE + " after its upgrade");
       assertEquals(other, identities(box, OTHER), "the unit of the package not upgraded is left alone");
@@ -265,8 +265,8 @@ class StaleIT {
   /** The tool and version 1 of the test packages installed, their services started for every user. */
   private static void installAndStart(ToolSandbox box) throws IOException {
     box.sandbox.writeFile("/etc/rpm/macros.sur-test-dbpath", "%_dbpath " + Trial.RPM_DB + "\n");
-    rpmOk(box, install("-i", packages.tool()));
-    rpmOk(box, install("-i", packages.test(STALE, 1), packages.test(LIB, 1), packages.test(DLOPEN, 1),
+    rpmOk(box, install(box, "-i", packages.tool()));
+    rpmOk(box, install(box, "-i", packages.test(STALE, 1), packages.test(LIB, 1), packages.test(DLOPEN, 1),
         packages.test(OTHER, 1)));
     for (SandboxUser u : box.users()) {
       box.userctl(u, "start", STALE + ".service", DLOPEN + ".service", OTHER + ".service");
