@@ -60,16 +60,7 @@ class StaleIT {
   @Test
   void upgradedFilesInUseAreListedPerUserWithTheirPackages() throws IOException {
     try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(2))) {
-      // The tool asks rpm without --dbpath: make the sandbox's default the database used here
-      // (Fedora's default; Debian's rpm would use root's home).
-      box.sandbox.writeFile("/etc/rpm/macros.sur-test-dbpath", "%_dbpath " + Trial.RPM_DB + "\n");
-      rpmOk(box, install(box, "-i", packages.tool()));
-      rpmOk(box, install(box, "-i", packages.test(STALE, 1), packages.test(LIB, 1), packages.test(DLOPEN, 1),
-          packages.test(OTHER, 1)));
-      for (SandboxUser u : box.users()) {
-        box.userctl(u, "start", STALE + ".service", DLOPEN + ".service", OTHER + ".service");
-      }
-      awaitLoaded(box);
+      installAndStart(box);
       assertEquals(List.of(), units(stale(box)), "nothing is stale before the upgrade");
 
       // No marking macro in these packages: the trigger re-executes the managers, restarts nothing.
@@ -264,6 +255,8 @@ class StaleIT {
 
   /** The tool and version 1 of the test packages installed, their services started for every user. */
   private static void installAndStart(ToolSandbox box) throws IOException {
+    // The tool asks rpm without --dbpath: make the sandbox's default the database used here
+    // (Fedora's default; Debian's rpm would use root's home).
     box.sandbox.writeFile("/etc/rpm/macros.sur-test-dbpath", "%_dbpath " + Trial.RPM_DB + "\n");
     rpmOk(box, install(box, "-i", packages.tool()));
     rpmOk(box, install(box, "-i", packages.test(STALE, 1), packages.test(LIB, 1), packages.test(DLOPEN, 1),
