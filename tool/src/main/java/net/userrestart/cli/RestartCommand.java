@@ -129,8 +129,8 @@ final class RestartCommand implements Callable<Integer> {
   @Option(
       names = "--stale",
       description =
-          "Also try-restart the user units that still run replaced files (see the stale command),"
-              + " after the re-exec, as marked units are.")
+          "Also try-restart the user services that still run replaced files (see the stale"
+              + " command), after the re-exec, as marked units are.")
   boolean stale;
 
   @Option(

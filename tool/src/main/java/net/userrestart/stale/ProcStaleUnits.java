@@ -23,12 +23,15 @@ public final class ProcStaleUnits implements StaleUnits {
     this.scanner = scanner;
   }
 
-  /** The user units, not the managers: a re-exec is the restart's own first step. */
+  /**
+   * The services: not the managers (a re-exec is the restart's own first step), nor scopes, which
+   * hold processes a user started (an application, a shell) and cannot be restarted.
+   */
   @Override
   public Map<Integer, Set<String>> find(Set<Integer> uids) throws IOException {
     Map<Integer, Set<String>> units = new TreeMap<>();
     for (Found f : scan(uids).units()) {
-      if (f.remedy() == Remedy.RESTART) {
+      if (f.remedy() == Remedy.RESTART && f.unit().endsWith(".service")) {
         units.computeIfAbsent(f.uid(), k -> new TreeSet<>()).add(f.unit());
       }
     }
@@ -36,7 +39,8 @@ public final class ProcStaleUnits implements StaleUnits {
   }
 
   /**
-   * "N user services of M users still run replaced files; see …", or empty when none does.
+   * "N user services of M users still run replaced files; see …", or empty when none does. The
+   * units are counted as the stale command counts them, scopes included.
    *
    * @throws IOException when /proc cannot be listed
    */

@@ -37,6 +37,8 @@ class ProcStaleUnitsTest {
     proc.process(202, unitCgroup(1000, "app.slice/c.service"), 100, 22, FOO).plain(FOO);
     proc.process(203, unitCgroup(1001, "app.slice/a.service"), 101, 23, FOO).maps(STALE);
     proc.process(204, unitCgroup(1002, "app.slice/a.service"), 1, 24, FOO).maps(STALE);
+    // An application the user started runs in a scope: listed by stale, but no restart can help.
+    proc.process(205, unitCgroup(1000, "app.slice/app-editor-42.scope"), 1, 25, FOO).maps(STALE);
 
     assertEquals(
         Map.of(1000, Set.of("a.service", "b.service"), 1001, Set.of("a.service")),
@@ -53,8 +55,9 @@ class ProcStaleUnitsTest {
         units.summary(Set.of(1000, 1001)));
     proc.process(201, unitCgroup(1000, "app.slice/b.service"), 100, 21, FOO).maps(STALE);
     proc.process(202, unitCgroup(1001, "app.slice/a.service"), 101, 22, FOO).maps(STALE);
+    proc.process(203, unitCgroup(1001, "app.slice/app-editor-42.scope"), 1, 23, FOO).maps(STALE);
     assertEquals(
-        Optional.of("3 user services of 2 users still run replaced files; see `systemd-user-restart stale`"),
+        Optional.of("4 user services of 2 users still run replaced files; see `systemd-user-restart stale`"),
         units.summary(Set.of(1000, 1001)));
   }
 }
