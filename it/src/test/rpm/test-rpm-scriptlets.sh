@@ -160,13 +160,13 @@ run_suite() { # SHELL
 
     step "$r" "install tool, probe, sur-test-app 1 in one transaction" \
         -i "$tool" "$t/sur-trigger-probe-1-1.noarch.rpm" "$t/sur-test-app-1-1.noarch.rpm"
-    check "same-transaction install: in-trigger ran the tool once" "--all-users --quiet marks=" "$(stub_log "$r")"
+    check "same-transaction install: in-trigger ran the tool once" "--all-users --quiet --reexec=needed marks=" "$(stub_log "$r")"
     check "same-transaction install: triggers run after %posttrans" \
         "posttrans(sur-trigger-probe) in-900899-both in-100-both" "$(probe_fired "$r")"
 
     step "$r" "upgrade sur-test-app 1->2" -U "$t/sur-test-app-2-1.noarch.rpm"
     check "upgrade: one run, which sees the %postun mark" \
-        "--all-users --quiet marks=restart/sur-test-app.service" "$(stub_log "$r")"
+        "--all-users --quiet --reexec=needed marks=restart/sur-test-app.service" "$(stub_log "$r")"
     check "upgrade: in before postun, high before low; two-prefix postun not fired for /usr" \
         "in-900899-both in-100-both postun-1000099-usr postun-9999-usr" "$(probe_fired "$r")"
     check "upgrade: in-trigger saw the mark (so %postun ran before it)" \
@@ -176,13 +176,13 @@ run_suite() { # SHELL
 
     step "$r" "install sur-test-other 1" -i "$t/sur-test-other-1-1.noarch.rpm"
     step "$r" "upgrade sur-test-other 1->2 (no macro)" -U "$t/sur-test-other-2-1.noarch.rpm"
-    check "upgrade without macro: one run (reexec), no mark" "--all-users --quiet marks=" "$(stub_log "$r")"
+    check "upgrade without macro: one run (reexec), no mark" "--all-users --quiet --reexec=needed marks=" "$(stub_log "$r")"
 
     step "$r" "install sur-test-etc 1" -i "$t/sur-test-etc-1-1.noarch.rpm"
     check "install /etc unit: in-trigger fired" "in-900899-both in-100-both" "$(probe_fired "$r")"
     step "$r" "upgrade sur-test-etc 1->2" -U "$t/sur-test-etc-2-1.noarch.rpm"
     check "upgrade /etc unit: one run with the reload mark" \
-        "--all-users --quiet marks=reload/sur-test-etc.service" "$(stub_log "$r")"
+        "--all-users --quiet --reexec=needed marks=reload/sur-test-etc.service" "$(stub_log "$r")"
     check "upgrade /etc unit: per-prefix postun fired; two-prefix postun fired (first prefix)" \
         "in-900899-both in-100-both postun-1000099-etc postun-9999-etc postun-5000-both" "$(probe_fired "$r")"
 
@@ -190,28 +190,28 @@ run_suite() { # SHELL
     step "$r" "reinstall sur-test-app 2, a later trigger marks sur-late.service" \
         -U --replacepkgs "$t/sur-test-app-2-1.noarch.rpm"
     check "late mark: main run, then postun 9999 restarts it without a second reexec" \
-        "--all-users --quiet marks=restart/sur-test-app.service
+        "--all-users --quiet --reexec=needed marks=restart/sur-test-app.service
 --all-users --quiet --no-reexec marks=restart/sur-late.service" "$(stub_log "$r")"
     rm -f "$r/etc/sur-trigger-probe-late-mark"
 
     touch "$r/etc/sur-stub-fail"
     step "$r" "reinstall sur-test-app 2 while the tool fails" -U --replacepkgs "$t/sur-test-app-2-1.noarch.rpm"
     check "failing tool: ran once, transaction still succeeded" \
-        "--all-users --quiet marks=restart/sur-test-app.service" "$(stub_log "$r")"
+        "--all-users --quiet --reexec=needed marks=restart/sur-test-app.service" "$(stub_log "$r")"
     touch "$r/etc/sur-trigger-probe-late-mark"
     step "$r" "reinstall sur-test-app 2 while the tool fails, a later trigger marks sur-late.service" \
         -U --replacepkgs "$t/sur-test-app-2-1.noarch.rpm"
     check "late mark after a failed run: postun 9999 reexecs again, never --no-reexec" \
-        "--all-users --quiet marks=restart/sur-test-app.service
---all-users --quiet marks=restart/sur-late.service" "$(stub_log "$r")"
+        "--all-users --quiet --reexec=needed marks=restart/sur-test-app.service
+--all-users --quiet --reexec=needed marks=restart/sur-late.service" "$(stub_log "$r")"
     rm -f "$r/etc/sur-stub-fail" "$r/etc/sur-trigger-probe-late-mark"
 
     step "$r" "erase sur-test-app" -e sur-test-app
-    check "erase: one run (postun 1000099), no mark" "--all-users --quiet marks=" "$(stub_log "$r")"
+    check "erase: one run (postun 1000099), no mark" "--all-users --quiet --reexec=needed marks=" "$(stub_log "$r")"
     check "erase /usr unit: which triggers fired" "postun-1000099-usr postun-9999-usr" "$(probe_fired "$r")"
 
     step "$r" "erase sur-test-other and sur-test-etc (both prefixes)" -e sur-test-other sur-test-etc
-    check "erase in both prefixes: still one run" "--all-users --quiet marks=" "$(stub_log "$r")"
+    check "erase in both prefixes: still one run" "--all-users --quiet --reexec=needed marks=" "$(stub_log "$r")"
     check "erase in both prefixes: which triggers fired" \
         "postun-1000099-usr postun-1000099-etc postun-9999-usr postun-9999-etc postun-5000-both" "$(probe_fired "$r")"
 
@@ -219,16 +219,16 @@ run_suite() { # SHELL
     step "$r" "upgrade sur-test-app and sur-test-etc in one transaction" \
         -U "$t/sur-test-app-2-1.noarch.rpm" "$t/sur-test-etc-2-1.noarch.rpm"
     check "two upgrades in one transaction: one run with both marks" \
-        "--all-users --quiet marks=restart/sur-test-app.service reload/sur-test-etc.service" "$(stub_log "$r")"
+        "--all-users --quiet --reexec=needed marks=restart/sur-test-app.service reload/sur-test-etc.service" "$(stub_log "$r")"
 
     step "$r" "erase sur-test-etc alone" -e sur-test-etc
-    check "erase /etc unit: one run (postun 1000099 /etc)" "--all-users --quiet marks=" "$(stub_log "$r")"
+    check "erase /etc unit: one run (postun 1000099 /etc)" "--all-users --quiet --reexec=needed marks=" "$(stub_log "$r")"
     check "erase /etc unit: which triggers fired" "postun-1000099-etc postun-9999-etc postun-5000-both" "$(probe_fired "$r")"
     step "$r" "install sur-test-etc 1" -i "$t/sur-test-etc-1-1.noarch.rpm"
     touch "$r/etc/sur-trigger-probe-late-mark"
     step "$r" "upgrade sur-test-etc 1->2, a later trigger marks sur-late.service" -U "$t/sur-test-etc-2-1.noarch.rpm"
     check "late mark, /etc: postun 9999 /etc restarts it without a second reexec" \
-        "--all-users --quiet marks=reload/sur-test-etc.service
+        "--all-users --quiet --reexec=needed marks=reload/sur-test-etc.service
 --all-users --quiet --no-reexec marks=restart/sur-late.service" "$(stub_log "$r")"
     rm -f "$r/etc/sur-trigger-probe-late-mark"
 
@@ -239,9 +239,9 @@ run_suite() { # SHELL
     touch "$r/etc/sur-stub-keep-marks"
     step "$r" "reinstall sur-test-app 2, stamp unwritable, marks kept" -U --replacepkgs "$t/sur-test-app-2-1.noarch.rpm"
     check "stamp unwritable: in, postun 1000099 and postun 9999 each run in full" \
-        "--all-users --quiet marks=restart/sur-test-app.service
---all-users --quiet marks=restart/sur-test-app.service
---all-users --quiet marks=restart/sur-test-app.service" "$(stub_log "$r")"
+        "--all-users --quiet --reexec=needed marks=restart/sur-test-app.service
+--all-users --quiet --reexec=needed marks=restart/sur-test-app.service
+--all-users --quiet --reexec=needed marks=restart/sur-test-app.service" "$(stub_log "$r")"
     rm -rf "$r/etc/sur-stub-keep-marks" "$r/run/systemd-user-restart.rpm-transaction" "$r/run/systemd-user-restart"
 
     # One process, two transactions (as PackageKit, dnf5daemon, python-rpm): the stamp has
@@ -253,7 +253,7 @@ run_suite() { # SHELL
     step "$r" "reinstall sur-test-app 2 with --notriggers" -U --replacepkgs --notriggers "$t/sur-test-app-2-1.noarch.rpm"
     check "--notriggers: no run, the mark stays" " restart/sur-test-app.service" "$(stub_log "$r") $(marks "$r")"
     step "$r" "reinstall sur-test-app 2" -U --replacepkgs "$t/sur-test-app-2-1.noarch.rpm"
-    check "next transaction takes the waiting mark" "--all-users --quiet marks=restart/sur-test-app.service" "$(stub_log "$r")"
+    check "next transaction takes the waiting mark" "--all-users --quiet --reexec=needed marks=restart/sur-test-app.service" "$(stub_log "$r")"
 
     # No systemd: the macro is a no-op and the triggers do not start the tool.
     mv "$r/run/systemd" "$r/run/systemd.off"
@@ -273,7 +273,7 @@ run_suite() { # SHELL
     # are already installed, so installing the tool acts on waiting marks at once.
     step "$r" "install the tool again" -i "$tool"
     check "installing the tool: its in-trigger runs for installed units, takes the mark" \
-        "--all-users --quiet marks=restart/sur-test-app.service" "$(stub_log "$r")"
+        "--all-users --quiet --reexec=needed marks=restart/sur-test-app.service" "$(stub_log "$r")"
     check "installing the tool: no mark left" "" "$(marks "$r")"
 
     measure "$r"
@@ -297,8 +297,8 @@ two_transactions() { # ROOT
         "in-900899-both in-100-both postun-1000099-usr postun-9999-usr postun-1000099-usr postun-9999-usr" \
         "$(probe_fired "$r")"
     check "two transactions in one process: each runs the tool with its reexec" \
-        "--all-users --quiet marks=
---all-users --quiet marks=" "$(stub_log "$r")"
+        "--all-users --quiet --reexec=needed marks=
+--all-users --quiet --reexec=needed marks=" "$(stub_log "$r")"
 }
 
 # --- Cost of the marking scriptlet ------------------------------------------------------

@@ -10,7 +10,7 @@
 # The tree is CACHE/SUITE, CACHE being $SUR_TREES_CACHE or /var/cache/systemd-user-restart-trees.
 # Its file .sur-tree holds the debootstrap command line it was made with: a tree whose line is
 # the one below is used as it is, and nothing is downloaded. Otherwise debootstrap makes a new one
-# in a folder beside it (a few minutes, about 450 MB), which is then renamed into place, so a
+# in a folder beside it (five minutes or so, about 500 MB), which is then renamed into place, so a
 # tree is either whole or absent. One make per suite at a time (flock). Needs root and
 # debootstrap; the mirror is the host's Debian mirror from its apt sources.
 set -euo pipefail

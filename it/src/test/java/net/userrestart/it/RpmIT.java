@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import net.userrestart.sandbox.ExecResult;
 import net.userrestart.sandbox.SandboxSpec;
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The tool's RPM as a packager's user gets it: real rpm transactions in a sandbox whose systemd
  * runs a manager per user, with the test packages of it/src/test/rpm. The file triggers must
- * re-execute every user's manager and restart exactly the units that %postun marked. Also a chroot
+ * re-execute or reload the user managers that need it and restart exactly the units that %postun marked. Also a chroot
  * on the host, without systemd, where the macros and triggers must do nothing.
  */
 @Tag("systemd")
@@ -81,6 +82,7 @@ class RpmIT {
       Map<SandboxUser, Seen> app = seen(box, APP, 1);
       Map<SandboxUser, Seen> other = seen(box, OTHER, 1);
       Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
+      Map<SandboxUser, String> loaded = box.unitsLoadedAt();
 
       assertEquals("", rpmOk(box, install(box, "-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
 
@@ -94,7 +96,9 @@ class RpmIT {
         assertEquals(
             List.of(APP + " version 1", APP + " version 2"), now.starts(), u + ": started " + now.starts());
         assertEquals(other.get(u), seen(box, u, OTHER, 1), u + ": " + OTHER + " was touched");
-        assertTrue(box.managerGeneration(u).reexecs() > gens.get(u).reexecs(), u + ": manager not re-executed");
+        // --reexec=needed: systemd was not upgraded, a loaded unit was: reloaded, not re-executed.
+        assertEquals(gens.get(u).reexecs(), box.managerGeneration(u).reexecs(), u + ": re-executed");
+        assertNotEquals(loaded.get(u), box.unitsLoadedAt(u), u + ": manager not reloaded");
       }
       assertNoMarks(box);
       // The installed tool: launcher, man page and bash completion, all usable.
@@ -120,14 +124,14 @@ class RpmIT {
       installAndStart(box);
       Map<SandboxUser, Seen> app = seen(box, APP, 1);
       Map<SandboxUser, Seen> other = seen(box, OTHER, 1);
-      Map<SandboxUser, ToolSandbox.Generation> gens = box.generations();
+      Map<SandboxUser, String> loaded = box.unitsLoadedAt();
 
       assertEquals("", rpmOk(box, "-e", APP), "a clean erase prints nothing");
 
       assertFalse(rpm(box, "-q", APP).ok(), APP + " still installed");
       for (SandboxUser u : box.users()) {
-        // The trigger did run: the manager re-executed and no longer finds the unit file...
-        assertTrue(box.managerGeneration(u).reexecs() > gens.get(u).reexecs(), u + ": manager not re-executed");
+        // The trigger did run: the manager reloaded (a unit file went) and no longer finds it...
+        assertNotEquals(loaded.get(u), box.unitsLoadedAt(u), u + ": manager not reloaded");
         assertEquals("not-found", box.prop(u, APP + ".service", "LoadState"), u::toString);
         // ...but restarted nothing, not even the erased package's own running unit.
         Seen now = seen(box, u, APP, 1);
@@ -203,10 +207,10 @@ class RpmIT {
   /**
    * One process, two transactions, as PackageKit, dnf5daemon or a python-rpm script run them:
    * the triggers' parent is the same process both times, yet the second, erase-only transaction
-   * re-executes the managers again (the erased unit is gone from them).
+   * reloads the managers again (the erased unit is gone from them).
    */
   @Test
-  void e_twoTransactionsInOneProcessEachReexecute() throws IOException {
+  void e_twoTransactionsInOneProcessEachReload() throws IOException {
     try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(2))) {
       installAndStart(box);
       Map<SandboxUser, Seen> app = seen(box, APP, 1);
@@ -225,9 +229,11 @@ class RpmIT {
         Seen now = seen(box, u, APP, 2);
         assertRestarted(app.get(u), now, u);
         assertEquals(APP + " version 2", now.running(), u + ": not running version 2");
-        assertEquals("not-found", box.prop(u, OTHER + ".service", "LoadState"), u + ": no reexec after the erase");
-        int reexecs = box.managerGeneration(u).reexecs() - gens.get(u).reexecs();
-        assertEquals(2, reexecs, u + ": re-executions in the two transactions");
+        // Each transaction reloaded the managers (--reexec=needed; systemd was not upgraded): the
+        // first loaded the new unit, the second dropped the erased one.
+        assertEquals("systemd-user-restart test app, version 2", now.description(), u + ": not reloaded");
+        assertEquals("not-found", box.prop(u, OTHER + ".service", "LoadState"), u + ": no reload after the erase");
+        assertEquals(gens.get(u).reexecs(), box.managerGeneration(u).reexecs(), u + ": re-executed");
       }
       assertNoMarks(box);
     }
@@ -376,6 +382,77 @@ class RpmIT {
     if (hostBefore.contains(STORE + " absent")) {
       assertFalse(Files.exists(Path.of(STORE), LinkOption.NOFOLLOW_LINKS), STORE + " created on the host");
     }
+  }
+
+  /**
+   * The same with a Debian tree's rpm, whose triggers fire in other cases: rpm --root inside a
+   * sandbox of the tree, into a root without /run/systemd/system while the sandbox's systemd runs.
+   */
+  @Test
+  void d_chrootWithoutSystemdDoesNothingWithTheTreesRpm() throws IOException {
+    Assumptions.assumeFalse(ToolSandbox.TREE.onHost(), "the host's rpm --root: the test above");
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(0))) {
+      String root = "/var/tmp/sur-chroot";
+      String probe = root + "/var/log/sur-trigger-probe.log";
+      box.root("sh", "-c", MKROOT, "mkroot", root).orThrow("making the root");
+      List<String> options = RpmTools.installOptions(box);
+      String before = runState(box);
+
+      chrootRpmOk(box, root, "--initdb");
+      assertEquals(
+          "",
+          chrootRpmOk(
+              box, root,
+              install(options, "-i", packages.tool(), packages.test("sur-trigger-probe", 1), packages.test(APP, 1))),
+          "a clean install prints nothing");
+      box.root("sh", "-c", ": >\"$1\"", "sh", probe).orThrow("emptying the probe's log");
+      assertEquals(
+          "", chrootRpmOk(box, root, install(options, "-U", packages.test(APP, 2))), "a clean upgrade prints nothing");
+
+      assertEquals(APP + "-2-1.noarch", chrootRpmOk(box, root, "-q", APP));
+      List<String> fired = box.root("cat", probe).orThrow("reading the probe's log").stdout().lines().toList();
+      for (String slot : List.of("in-900899-both ", "postun-9999-usr ")) {
+        assertTrue(
+            fired.stream().anyMatch(l -> l.startsWith(slot)), "trigger " + slot + "did not fire: " + fired);
+      }
+      for (String line : fired) {
+        assertTrue(line.endsWith(" marks="), "a mark was written: " + line);
+      }
+      for (String p : List.of(STORE, STAMP)) {
+        assertFalse(box.root("sh", "-c", EXISTS, "sh", root + p).ok(), "written in the root: " + p);
+      }
+      assertEquals(before, runState(box), "the sandbox's /run changed");
+    }
+  }
+
+  /* Whether $1 exists, as a dangling link too. */
+  private static final String EXISTS = "[ -e \"$1\" ] || [ -L \"$1\" ]";
+
+  /**
+   * rpm --root inside {@code box}; requires exit 0, returns its output without Debian's banner and
+   * without the warning of rpm 4.20 and newer that it makes no private mounts for the scriptlets
+   * of a --root.
+   */
+  private static String chrootRpmOk(ToolSandbox box, String root, String... args) {
+    List<String> argv = new ArrayList<>(List.of("rpm", "--root", root, "--dbpath", Trial.RPM_DB));
+    argv.addAll(List.of(args));
+    ExecResult r = box.root(argv.toArray(String[]::new));
+    assertEquals(0, r.exitCode(), () -> String.join(" ", argv) + ":\n" + r);
+    return RpmTools.withoutBanner(r.stdout() + "\n" + r.stderr())
+        .lines()
+        .filter(l -> !l.equals("warning: private mounts in chroot not implemented"))
+        .collect(Collectors.joining("\n"));
+  }
+
+  /** Whether the sandbox has the paths the tool and the triggers write, and what is in them. */
+  private static String runState(ToolSandbox box) {
+    return box.root(
+            "sh", "-c",
+            "for p in \"$@\"; do if " + EXISTS.replace("$1", "$p") + "; then echo \"$p exists\"; "
+                + "[ ! -d \"$p\" ] || find \"$p\" | sort; else echo \"$p absent\"; fi; done",
+            "sh", STORE, STAMP)
+        .orThrow("reading the state of /run")
+        .stdout();
   }
 
   /**

@@ -165,6 +165,28 @@ final class ToolSandbox implements AutoCloseable {
         (int) lines.stream().filter(RELOADING.asMatchPredicate()).count());
   }
 
+  /**
+   * When user {@code u}'s manager last loaded its units (UnitsLoadTimestampMonotonic): a reload
+   * and a re-exec move it, nothing else does, in every systemd version (the journal's words for a
+   * reload differ between them).
+   */
+  String unitsLoadedAt(SandboxUser u) {
+    ExecResult r =
+        sandbox.execAsUser(
+            u, RUN, "systemctl", "--user", "show", "-p", "UnitsLoadTimestampMonotonic", "--value");
+    assertEquals(0, r.exitCode(), r::toString);
+    return r.stdout().strip();
+  }
+
+  /** {@link #unitsLoadedAt} of every user. */
+  Map<SandboxUser, String> unitsLoadedAt() {
+    Map<SandboxUser, String> all = new HashMap<>();
+    for (SandboxUser u : users()) {
+      all.put(u, unitsLoadedAt(u));
+    }
+    return all;
+  }
+
   /** {@link #managerGeneration} of every user. */
   Map<SandboxUser, Generation> generations() {
     Map<SandboxUser, Generation> all = new HashMap<>();

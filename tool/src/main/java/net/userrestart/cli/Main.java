@@ -16,6 +16,8 @@ public final class Main {
   private static final List<String> TRIGGER = List.of("--all-users", "--quiet");
   private static final List<String> TRIGGER_NO_REEXEC =
       List.of("--all-users", "--quiet", "--no-reexec");
+  private static final List<String> TRIGGER_AS_NEEDED =
+      List.of("--all-users", "--quiet", "--reexec=needed");
 
   private Main() {}
 
@@ -30,9 +32,14 @@ public final class Main {
   /** Runs one command line; what tests call. */
   static int run(Context context, PrintWriter out, PrintWriter err, String... args) {
     List<String> argv = List.of(args);
-    if (argv.equals(TRIGGER) || argv.equals(TRIGGER_NO_REEXEC)) {
-      ManagerAction action = argv.equals(TRIGGER) ? ManagerAction.REEXECUTE : ManagerAction.NONE;
-      return triggers(context, out, err, action);
+    ManagerAction trigger =
+        argv.equals(TRIGGER)
+            ? ManagerAction.REEXECUTE
+            : argv.equals(TRIGGER_NO_REEXEC)
+                ? ManagerAction.NONE
+                : argv.equals(TRIGGER_AS_NEEDED) ? ManagerAction.AS_NEEDED : null;
+    if (trigger != null) {
+      return triggers(context, out, err, trigger);
     }
     ErrorHandler errors = new ErrorHandler(context.env());
     return commandLine(context)

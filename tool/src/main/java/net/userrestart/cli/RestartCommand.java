@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import net.userrestart.log.Log;
+import net.userrestart.log.Shown;
 import net.userrestart.report.Report;
 import net.userrestart.restart.ManagerAction;
 import net.userrestart.restart.Outcome;
@@ -46,7 +47,12 @@ import picocli.CommandLine.Spec;
           + " new code after an upgrade.",
       "",
       "Run as root. Each user manager is reached directly on /run/user/UID/systemd/private and is"
-          + " given one deadline (--timeout) for all its work; users are handled concurrently."
+          + " given one deadline (--timeout) for all its work; users are handled concurrently.",
+      "",
+      "The report gives, per user, how it went, a manager: line saying what was done to the"
+          + " manager and why (with --reexec=needed: \"re-exec: manager maps replaced FILE\","
+          + " \"reload: N loaded units changed on disk: UNIT\", \"reload: changed on disk: DIR\" or"
+          + " \"none needed\"), and a line per unit."
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
@@ -63,6 +69,8 @@ import picocli.CommandLine.Spec;
     footer = {
       "  From an rpm file trigger, at the end of a transaction:",
       "    systemd-user-restart --all-users --quiet || :",
+      "  After an upgrade, re-executing or reloading only the managers that need it:",
+      "    systemd-user-restart --all-users --reexec=needed",
       "  An administrator, for one user, to see first what would happen:",
       "    systemd-user-restart --user alice --dry-run",
       "    systemd-user-restart --user alice pipewire.service",
@@ -109,9 +117,19 @@ final class RestartCommand implements Callable<Integer> {
   /** What to do to each manager first; by default, daemon-reexec. */
   static final class ManagerChoice {
     @Option(
+        names = "--reexec",
+        required = true,
+        paramLabel = "WHEN",
+        description =
+            "When to re-execute each user manager: always (the default), needed (re-execute a"
+                + " manager that runs replaced code, daemon-reload one whose unit files or"
+                + " configuration changed since it loaded them, else neither), or never.")
+    String when;
+
+    @Option(
         names = "--no-reexec",
         required = true,
-        description = "Do not re-execute the user managers; restart units only.")
+        description = "Do not re-execute the user managers; restart units only (--reexec=never).")
     boolean none;
 
     @Option(
@@ -119,6 +137,25 @@ final class RestartCommand implements Callable<Integer> {
         required = true,
         description = "Run daemon-reload in the user managers instead of re-executing them.")
     boolean reload;
+
+    ManagerAction action() {
+      if (when != null) {
+        return reexec(when);
+      }
+      return none ? ManagerAction.NONE : ManagerAction.RELOAD;
+    }
+  }
+
+  /** The action of --reexec=WHEN. */
+  static ManagerAction reexec(String when) {
+    return switch (when) {
+      case "always" -> ManagerAction.REEXECUTE;
+      case "needed" -> ManagerAction.AS_NEEDED;
+      case "never" -> ManagerAction.NONE;
+      default -> throw new ExitException(
+          ExitCodes.USAGE,
+          "--reexec must be needed, always or never, not '" + Shown.of(when) + "'");
+    };
   }
 
   @Option(
@@ -241,10 +278,7 @@ final class RestartCommand implements Callable<Integer> {
   /** What the parsed command line asks. */
   Request request() {
     Users.checkUnits(units);
-    ManagerAction action =
-        manager == null
-            ? ManagerAction.REEXECUTE
-            : manager.none ? ManagerAction.NONE : ManagerAction.RELOAD;
+    ManagerAction action = manager == null ? ManagerAction.REEXECUTE : manager.action();
     Optional<List<UserTarget>> users =
         selection.all
             ? Optional.empty()

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import net.userrestart.log.Shown;
 import net.userrestart.restart.ManagerAction;
+import net.userrestart.restart.ManagerNeed;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.UnitResult;
 import net.userrestart.systemd.JobAction;
@@ -69,6 +70,12 @@ final class HumanReport implements Report {
     String head = headline(o);
     out.println(head);
     long left = Report.MAX_USER_BYTES - Report.utf8Length(head) - 1;
+    ManagerNeed need = Report.manager(o);
+    if (need != null) {
+      String line = "  manager: " + Shown.of(need.line());
+      out.println(line);
+      left -= Report.utf8Length(line) + 1;
+    }
     int width = 0;
     for (UnitResult u : o.units()) {
       if (u.action() != JobAction.MARKED) { // the manager named those: they set no width

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import net.userrestart.log.Shown;
+import net.userrestart.restart.ManagerNeed;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.UnitResult;
 
@@ -42,6 +43,7 @@ final class JsonReport implements Report {
     user.put("action", Report.action(o));
     user.put("step", shown(Report.step(o)));
     user.put("error", shown(Report.error(o)));
+    user.put("manager", manager(Report.manager(o)));
     user.put("durationMs", o.took().toMillis());
     long left = Report.MAX_USER_BYTES - Report.utf8Length(Json.write(user)) - RESERVE;
     List<Object> units = new ArrayList<>();
@@ -66,6 +68,17 @@ final class JsonReport implements Report {
       user.put("unitsNotShown", o.units().size() - units.size());
     }
     return user;
+  }
+
+  /* What was decided for the manager and why: {"decision": "reload", "reason": "…"}, or null. */
+  private static Map<String, Object> manager(ManagerNeed need) {
+    if (need == null) {
+      return null;
+    }
+    Map<String, Object> manager = new LinkedHashMap<>();
+    manager.put("decision", need.action().word());
+    manager.put("reason", Shown.of(need.reason()));
+    return manager;
   }
 
   private static String shown(String text) {

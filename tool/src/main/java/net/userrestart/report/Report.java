@@ -3,6 +3,7 @@ package net.userrestart.report;
 
 import java.io.PrintWriter;
 import java.util.List;
+import net.userrestart.restart.ManagerNeed;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.Step;
 
@@ -91,6 +92,16 @@ public interface Report {
       }
     }
     return n;
+  }
+
+  /** What an outcome that got that far decided for its manager, and why; or null. */
+  static ManagerNeed manager(Outcome o) {
+    if (o instanceof Outcome.Restarted r) {
+      return r.manager();
+    } else if (o instanceof Outcome.Planned p) {
+      return p.manager();
+    }
+    return null;
   }
 
   /** The manager action of an outcome that got that far, or null. */

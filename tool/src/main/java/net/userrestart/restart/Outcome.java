@@ -37,18 +37,38 @@ public sealed interface Outcome
   }
 
   /** The manager was acted on and every job finished as asked. */
-  record Restarted(UserTarget user, ManagerAction action, List<UnitResult> units, Duration took)
+  record Restarted(UserTarget user, ManagerNeed manager, List<UnitResult> units, Duration took)
       implements Outcome {
     public Restarted {
       units = List.copyOf(units);
     }
+
+    /** As the command line asked, without a decision of this tool's. */
+    public Restarted(UserTarget user, ManagerAction action, List<UnitResult> units, Duration took) {
+      this(user, ManagerNeed.asked(action), units, took);
+    }
+
+    /** What was (or would be) done to the manager. */
+    public ManagerAction action() {
+      return manager.action();
+    }
   }
 
   /** Dry run: what would be done. */
-  record Planned(UserTarget user, ManagerAction action, List<UnitResult> units, Duration took)
+  record Planned(UserTarget user, ManagerNeed manager, List<UnitResult> units, Duration took)
       implements Outcome {
     public Planned {
       units = List.copyOf(units);
+    }
+
+    /** As the command line asked, without a decision of this tool's. */
+    public Planned(UserTarget user, ManagerAction action, List<UnitResult> units, Duration took) {
+      this(user, ManagerNeed.asked(action), units, took);
+    }
+
+    /** What was (or would be) done to the manager. */
+    public ManagerAction action() {
+      return manager.action();
     }
   }
 

@@ -2,8 +2,10 @@
 package net.userrestart.restart;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +32,9 @@ import net.userrestart.systemd.UserManagerConnector;
  * reached is a {@link RunStoppedException}.
  */
 public final class RestartRun {
+  private static final Path PROC = Path.of("/proc");
+  private static final Path ROOT = Path.of("/");
+
   private final Host host;
   private final MarkStore store;
   private final Log log;
@@ -56,13 +61,62 @@ public final class RestartRun {
     checkHost();
     Map<Integer, String> active;
     Set<Integer> kept;
+    NeedCheck needs = null;
+    boolean throughPid1;
     try (SystemManager pid1 = pid1(request.timeout())) {
       active = activeManagers(pid1);
       kept = keptUsers(pid1, active);
+      if (request.action() == ManagerAction.AS_NEEDED) {
+        needs = new NeedCheck(PROC, ROOT, managerPids(pid1, Planner.chosen(request, active)));
+      }
+      boolean reexecs =
+          request.action() == ManagerAction.REEXECUTE || request.action() == ManagerAction.AS_NEEDED;
+      throughPid1 = reexecs && !request.dryRun() && reexecThroughPid1(pid1, active.keySet());
     }
+    Workers workers = new Workers(needs, throughPid1);
     return request.dryRun()
-        ? dryRun(request, active, finished)
-        : restart(request, active, kept, finished);
+        ? dryRun(request, active, workers, finished)
+        : restart(request, active, kept, workers, finished);
+  }
+
+  /** What the workers of a run are given besides the plan. */
+  private record Workers(NeedCheck needs, boolean throughPid1) {}
+
+  /*
+   * Where reloading user@UID.service re-executes the manager (systemd 257 and later), a re-exec
+   * goes through PID 1: no user-owned socket is used for it, and PID 1 follows it as a job of
+   * the unit, as systemd's own helper does (docs/reexec-rule.md). All user managers run the same
+   * user@.service: one asked is enough.
+   */
+  private boolean reexecThroughPid1(SystemManager pid1, Set<Integer> active) {
+    if (active.isEmpty()) {
+      return false;
+    }
+    try {
+      boolean yes = pid1.reloadReexecutes(active.iterator().next());
+      log.debug(
+          "re-exec "
+              + (yes ? "through PID 1 (reload of user@UID.service)" : "on each manager's socket"));
+      return yes;
+    } catch (SystemdException e) {
+      log.debug(
+          "re-exec on each manager's socket: PID 1 did not say how user@.service reloads: "
+              + e.getMessage());
+      return false;
+    }
+  }
+
+  /* A manager whose PID cannot be had is re-executed: what it runs cannot be read. */
+  private Map<Integer, Long> managerPids(SystemManager pid1, Map<Integer, String> chosen) {
+    Map<Integer, Long> pids = new HashMap<>();
+    for (int uid : chosen.keySet()) {
+      try {
+        pids.put(uid, pid1.managerPid(uid));
+      } catch (SystemdException e) {
+        log.debug("user " + uid + ": no main PID from PID 1: " + e.getMessage());
+      }
+    }
+    return pids;
   }
 
   /*
@@ -104,7 +158,7 @@ public final class RestartRun {
             true,
             false);
     List<Listing.Manager> managers = new ArrayList<>();
-    for (Outcome o : work(Planner.plan(probe, active, pending), o -> {})) {
+    for (Outcome o : work(Planner.plan(probe, active, pending), new Workers(null, false), o -> {})) {
       int uid = o.user().uid();
       managers.add(new Listing.Manager(o.user(), pids.getOrDefault(uid, 0L), o, wouldDo(o)));
     }
@@ -170,14 +224,18 @@ public final class RestartRun {
   }
 
   private List<Outcome> dryRun(
-      Request request, Map<Integer, String> active, Consumer<Outcome> finished)
+      Request request, Map<Integer, String> active, Workers workers, Consumer<Outcome> finished)
       throws RunStoppedException {
-    return work(Planner.plan(request, active, read(), stale(request, active)), finished);
+    return work(Planner.plan(request, active, read(), stale(request, active)), workers, finished);
   }
 
   /* Each user's marks are settled as soon as its outcome is known, while the others still run. */
   private List<Outcome> restart(
-      Request request, Map<Integer, String> active, Set<Integer> kept, Consumer<Outcome> finished)
+      Request request,
+      Map<Integer, String> active,
+      Set<Integer> kept,
+      Workers workers,
+      Consumer<Outcome> finished)
       throws RunStoppedException {
     try (Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, kept, Planner.chosen(request, active).keySet());
@@ -186,6 +244,7 @@ public final class RestartRun {
       List<Outcome> outcomes =
           work(
               plan,
+              workers,
               o -> {
                 finished.accept(o);
                 settle(claim, o);
@@ -229,9 +288,10 @@ public final class RestartRun {
     }
   }
 
-  private List<Outcome> work(Plan plan, Consumer<Outcome> finished) {
+  private List<Outcome> work(Plan plan, Workers workers, Consumer<Outcome> finished) {
     try (UserManagerConnector connector = host.userManagers()) {
-      return new Restarter(new UserWorker(connector, log)).run(plan, finished);
+      UserWorker worker = new UserWorker(connector, log, workers.needs(), workers.throughPid1());
+      return new Restarter(worker).run(plan, finished);
     }
   }
 

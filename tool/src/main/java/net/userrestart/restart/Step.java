@@ -5,6 +5,8 @@ package net.userrestart.restart;
 public enum Step {
   /** Connecting to the manager's private socket, up to its answer to a first call. */
   CONNECT("connect"),
+  /** Deciding what the manager needs (--reexec=needed): its maps, load time and files. */
+  DECIDE("decide"),
   /** Asking the manager to re-execute itself, up to it dropping the connection. */
   REEXECUTE("reexecute"),
   /** Connecting again, to the re-executed manager. */

@@ -28,10 +28,23 @@ import net.userrestart.systemd.UserManagerConnector;
 public final class UserWorker {
   private final UserManagerConnector connector;
   private final Log log;
+  private final NeedCheck needs;
+  private final boolean throughPid1;
 
   public UserWorker(UserManagerConnector connector, Log log) {
+    this(connector, log, null, false);
+  }
+
+  /**
+   * @param needs decides for a plan whose action is {@link ManagerAction#AS_NEEDED}
+   * @param throughPid1 re-execute by reloading user@UID.service on PID 1, where that is a re-exec
+   */
+  public UserWorker(
+      UserManagerConnector connector, Log log, NeedCheck needs, boolean throughPid1) {
     this.connector = connector;
     this.log = log;
+    this.needs = needs;
+    this.throughPid1 = throughPid1;
   }
 
   /** Runs the plan for {@code user}; the deadline starts now. */
@@ -62,6 +75,7 @@ public final class UserWorker {
     private final Map<JobRequest, Reason> reasons = new LinkedHashMap<>();
     private Step step = Step.CONNECT;
     private UserManager manager;
+    private ManagerNeed need;
 
     Attempt(Plan plan, UserTarget user) {
       this.plan = plan;
@@ -71,14 +85,15 @@ public final class UserWorker {
 
     Outcome run() throws SystemdException {
       connect();
+      need = decide();
       if (!plan.dryRun()) {
-        switch (plan.action()) {
+        switch (need.action()) {
           case REEXECUTE -> {
             reexecute();
             reconnect();
           }
           case RELOAD -> reload();
-          case NONE -> {}
+          case NONE, AS_NEEDED -> {}
         }
       }
       List<JobRequest> requests = listUnits();
@@ -89,16 +104,39 @@ public final class UserWorker {
       return waitJobs();
     }
 
+    /* What the manager needs: as asked, or, with --reexec=needed, as the check finds. */
+    private ManagerNeed decide() {
+      if (plan.action() != ManagerAction.AS_NEEDED) {
+        return ManagerNeed.asked(plan.action());
+      }
+      step = Step.DECIDE;
+      if (needs == null) {
+        return ManagerNeed.reexec("no check available");
+      }
+      ManagerNeed decided = needs.decide(user.uid(), manager);
+      log.debug(who() + "manager: " + decided.line());
+      return decided;
+    }
+
     private void connect() throws SystemdException {
       step = Step.CONNECT;
       manager = connector.connect(user.uid(), deadline);
       log.debug(who() + "connected, systemd " + manager.version() + resent());
     }
 
-    /* The manager drops this connection once its new self is up. */
+    /*
+     * The manager drops this connection once its new self is up. Through PID 1, the connection is
+     * closed first and PID 1's job ends once the new self said it is ready.
+     */
     private void reexecute() throws SystemdException {
       step = Step.REEXECUTE;
-      manager.reexecute();
+      if (throughPid1) {
+        manager.close();
+        manager = null;
+        connector.reexecThroughPid1(user.uid(), deadline);
+      } else {
+        manager.reexecute();
+      }
     }
 
     private void reconnect() throws SystemdException {
@@ -167,7 +205,7 @@ public final class UserWorker {
       if (plan.enqueueMarked()) {
         results.add(new UnitResult("(Markers=)", JobAction.MARKED, NoJob.WOULD_RESTART, ""));
       }
-      return new Outcome.Planned(user, plan.action(), results, took());
+      return new Outcome.Planned(user, need, results, took());
     }
 
     /* One job per running unit, and systemd's own marked ones: all asked for at once. */
@@ -211,7 +249,7 @@ public final class UserWorker {
             user, step, "jobs did not finish within the deadline", results, took());
       }
       if (results.stream().allMatch(UnitResult::ok)) {
-        return new Outcome.Restarted(user, plan.action(), results, took());
+        return new Outcome.Restarted(user, need, results, took());
       }
       String failures =
           results.stream()

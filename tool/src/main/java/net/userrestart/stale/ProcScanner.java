@@ -16,6 +16,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import net.userrestart.proc.MapsReader;
+import net.userrestart.proc.ReplacedPath;
 import net.userrestart.systemd.Uids;
 
 /**

@@ -3,6 +3,7 @@ package net.userrestart.systemd;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import net.userrestart.log.Shown;
 import org.freedesktop.dbus.DBusPath;
@@ -21,6 +23,7 @@ import org.freedesktop.dbus.messages.DBusSignal;
 import org.freedesktop.dbus.messages.Error;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MethodCall;
+import org.freedesktop.dbus.types.UInt64;
 
 /**
  * A user manager reached over its private socket; see {@link DBusUserManagerConnector}. Everything
@@ -144,6 +147,120 @@ final class DBusUserManager implements UserManager {
   @Override
   public void reload() throws SystemdException {
     call("reload", Calls.MANAGER, "Reload", null, "");
+  }
+
+  /*
+   * Three properties asked at once. UnitsLoadTimestamp moves on every reload and re-exec;
+   * GeneratorsStartTimestamp only at start-up, and is the only one of a systemd before 250.
+   */
+  @Override
+  public LoadState loadState() throws SystemdException {
+    String step = "decide";
+    List<String> names = List.of("UnitsLoadTimestamp", "GeneratorsStartTimestamp", "UnitPath");
+    Map<Long, Integer> asked = new HashMap<>();
+    Object[] values = new Object[names.size()];
+    try {
+      for (int i = 0; i < names.size(); i++) {
+        long serial =
+            send(step, Calls.PROPERTIES, "Get", "ss", Calls.MANAGER, names.get(i)).getSerial();
+        asked.put(serial, i);
+      }
+      while (!asked.isEmpty()) {
+        Message m = link.reply(asked.keySet(), deadline.nanos(), jobSignals);
+        if (m == null) {
+          throw SystemdException.timeout(step, "Get got no reply within the deadline");
+        }
+        int i = asked.remove(m.getReplySerial());
+        try {
+          values[i] = Calls.value(step, "Get", "v", m);
+        } catch (SystemdException e) {
+          if (e.dbusError() == null) {
+            throw e;
+          }
+          values[i] = null; // a property this systemd does not have
+        }
+      }
+    } catch (IOException e) {
+      throw failure(step, e);
+    }
+    long loaded = Math.max(micros(values[0]), micros(values[1]));
+    if (loaded <= 0) {
+      throw SystemdException.failed(step, "the user manager gave no time it loaded units");
+    }
+    return new LoadState(loaded, unitPath(step, values[2]));
+  }
+
+  /* A 't' comes as UInt64; one that does not fit a long is no time systemd gives. */
+  private static long micros(Object value) {
+    long v = value instanceof UInt64 u ? u.longValue() : value instanceof Long l ? l : 0;
+    return Math.max(v, 0);
+  }
+
+  /* Only absolute, normalised, printable paths; anything else is a protocol error. */
+  private static List<String> unitPath(String step, Object value) throws SystemdException {
+    List<?> all = Calls.list(value);
+    if (!(value instanceof List<?> || value instanceof Object[])
+        || all.isEmpty()
+        || all.size() > LoadState.MAX_PATHS) {
+      throw SystemdException.failed(
+          step, "protocol error: UnitPath is " + Calls.describe(value));
+    }
+    List<String> paths = new ArrayList<>();
+    for (Object p : all) {
+      if (!(p instanceof String s)
+          || s.length() > 4096
+          || !s.startsWith("/")
+          || !Shown.isClean(s)
+          || !Path.of(s).normalize().toString().equals(s)) {
+        throw SystemdException.failed(
+            step, "protocol error: not a unit path: " + Calls.describe(p));
+      }
+      paths.add(s);
+    }
+    return paths;
+  }
+
+  /* ListUnitsByPatterns lists loaded units only; ListUnitsByNames would load the others. */
+  @Override
+  public Set<String> loaded(Collection<String> units) throws SystemdException {
+    List<String> patterns = new ArrayList<>();
+    for (String unit : units) {
+      patterns.add(
+          UnitName.isTemplate(unit)
+              ? UnitName.instancePattern(unit)
+              : UnitName.literalPattern(unit));
+    }
+    Set<String> loaded = new TreeSet<>();
+    if (patterns.isEmpty()) {
+      return loaded;
+    }
+    Object rows =
+        call("decide", Calls.MANAGER, "ListUnitsByPatterns", "asas", UNIT_ROWS, List.of(), patterns);
+    for (UnitStatus status : Calls.units(rows)) {
+      if (!"not-found".equals(status.loadState())) {
+        loaded.add(status.name());
+      }
+    }
+    return loaded;
+  }
+
+  /**
+   * ReloadUnit of {@code unit}, then waits for its job: on PID 1, for user@UID.service, where a
+   * reload is the manager's re-exec. A job that ends other than "done" is a failure.
+   */
+  void reloadUnit(String step, String unit) throws SystemdException {
+    // JobRemoved goes to every connection of the private socket; asked for all the same.
+    call(step, Calls.MANAGER, "Subscribe", null, "");
+    String job =
+        Calls.jobPath(step, call(step, Calls.MANAGER, "ReloadUnit", "ss", "o", unit, "replace"));
+    JobResult r = awaitJobs(List.of(job)).get(job);
+    if (r == null) {
+      throw SystemdException.timeout(
+          step, "PID 1's reload of " + unit + " did not finish within the deadline");
+    }
+    if (!"done".equals(r.result())) {
+      throw SystemdException.failed(step, "PID 1's reload of " + unit + ": " + r.result());
+    }
   }
 
   @Override

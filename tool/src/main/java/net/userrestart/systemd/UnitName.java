@@ -76,6 +76,11 @@ public final class UnitName {
     return template.replace("\\", "\\\\").replace("@.", "@*.");
   }
 
+  /** A {@code ListUnitsByPatterns} glob that matches {@code unit} only (valid names have no *?[). */
+  public static String literalPattern(String unit) {
+    return unit.replace("\\", "\\\\");
+  }
+
   private static String printable(char c) {
     return Shown.isControl(c) ? Shown.escaped(String.valueOf(c), 1) : "'" + c + "'";
   }

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One open connection to a user's systemd manager. Every call is bounded by the deadline given
@@ -34,6 +35,23 @@ public interface UserManager extends AutoCloseable {
   void reload() throws SystemdException;
 
   /**
+   * When the manager last loaded its units (the newest of UnitsLoadTimestamp and
+   * GeneratorsStartTimestamp, microseconds of the realtime clock) and its unit search path
+   * (UnitPath). What decides whether a file changed since. A manager that cannot say fails.
+   */
+  default LoadState loadState() throws SystemdException {
+    throw new SystemdException(SystemdException.Kind.FAILED, "decide", "the manager cannot say");
+  }
+
+  /**
+   * Of {@code units}, those loaded in the manager (in any state), a template standing for its
+   * loaded instances; a unit that is not loaded is not loaded by asking.
+   */
+  default Set<String> loaded(Collection<String> units) throws SystemdException {
+    throw new SystemdException(SystemdException.Kind.FAILED, "decide", "the manager cannot say");
+  }
+
+  /**
    * The ActiveState of each named unit ("active", "inactive", "not-found"…). For a template name
    * such as {@code app@.service}, each loaded instance appears under its own name instead.
    */
@@ -55,6 +73,21 @@ public interface UserManager extends AutoCloseable {
 
   @Override
   void close();
+
+  /**
+   * When a manager last loaded its units, and where from.
+   *
+   * @param loadedMicros realtime microseconds, the newest of UnitsLoadTimestamp and
+   *     GeneratorsStartTimestamp
+   * @param unitPath the unit search path, absolute normalised paths, at most {@link #MAX_PATHS}
+   */
+  record LoadState(long loadedMicros, List<String> unitPath) {
+    public static final int MAX_PATHS = 64;
+
+    public LoadState {
+      unitPath = List.copyOf(unitPath);
+    }
+  }
 
   /** How a job ended, and which unit it was for. */
   record JobResult(String unit, String result) {}

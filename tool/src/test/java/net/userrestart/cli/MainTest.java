@@ -169,6 +169,29 @@ class MainTest {
   }
 
   @Test
+  void reexecTakesNeededAlwaysOrNever() {
+    Context context = new Context(host, store, env);
+    Map<String, ManagerAction> expected =
+        Map.of(
+            "needed", ManagerAction.AS_NEEDED,
+            "always", ManagerAction.REEXECUTE,
+            "never", ManagerAction.NONE);
+    expected.forEach(
+        (when, action) -> {
+          CommandLine cl = Main.commandLine(context);
+          cl.parseArgs("--all-users", "--reexec=" + when);
+          RestartCommand parsed = cl.getCommand();
+          assertEquals(action, parsed.request().action(), when);
+        });
+    assertEquals(2, run("--all-users", "--reexec=sometimes"));
+    assertEquals(
+        "systemd-user-restart: --reexec must be needed, always or never, not 'sometimes'",
+        errLines().get(0));
+    assertEquals(2, run("--all-users", "--reexec=needed", "--no-reexec"));
+    assertTrue(errLines().get(0).contains("mutually exclusive"), err);
+  }
+
+  @Test
   void anUnknownUserIsAUsageError() {
     assertEquals(2, run("--user", "nosuchuser"));
     assertTrue(err.contains("no such user: nosuchuser"), err);
@@ -247,7 +270,10 @@ class MainTest {
   // through the fast path of the rpm triggers' command lines.
 
   static final List<List<String>> TRIGGER_LINES =
-      List.of(List.of("--all-users", "--quiet"), List.of("--all-users", "--quiet", "--no-reexec"));
+      List.of(
+          List.of("--all-users", "--quiet"),
+          List.of("--all-users", "--quiet", "--no-reexec"),
+          List.of("--all-users", "--quiet", "--reexec=needed"));
 
   /* Through picocli, then through the fast path. */
   static Stream<Arguments> allUsersLines() {
@@ -299,7 +325,10 @@ class MainTest {
       CommandLine cl = Main.commandLine(context);
       cl.parseArgs(args.toArray(String[]::new));
       RestartCommand parsed = cl.getCommand();
-      ManagerAction action = args.contains("--no-reexec") ? ManagerAction.NONE : ManagerAction.REEXECUTE;
+      ManagerAction action =
+          args.contains("--no-reexec")
+              ? ManagerAction.NONE
+              : args.contains("--reexec=needed") ? ManagerAction.AS_NEEDED : ManagerAction.REEXECUTE;
       assertEquals(RestartCommand.allUsers(context, action), parsed.request());
       assertTrue(parsed.output.quiet && !parsed.output.json && parsed.output.verbose.length == 0);
     }

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import net.userrestart.restart.ManagerAction;
+import net.userrestart.restart.ManagerNeed;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.UnitResult;
 import net.userrestart.restart.Step;
@@ -40,6 +41,7 @@ class HumanReportTest {
     assertEquals(
         List.of(
             "user dev (1000): daemon-reexec done in 1.50 s",
+            "  manager: re-exec: asked (--reexec=always)",
             "  app.service          try-restart            done",
             "  longer-name.service  reload-or-try-restart  inactive",
             "1 user manager, 1 ok, 0 failed."),
@@ -58,6 +60,7 @@ class HumanReportTest {
     assertEquals(
         List.of(
             "Would daemon-reload user guest (1002), then:",
+            "  manager: reload: asked (--daemon-reload)",
             "  app.service  try-restart            would-restart",
             "Dry run: 1 user manager, 1 ok, 0 failed."),
         lines(write(HUMAN, List.of(PLANNED), true)));
@@ -183,5 +186,20 @@ class HumanReportTest {
     assertTrue(lines.get(0).startsWith("user e\\x1bvil (1009): failed at restart: \\x1b[2J\\x0d\\x0a<0>forged\\x9bxxx"), lines.get(0));
     assertTrue(lines.get(0).endsWith("…(+" + (evil.length() - 256) + ")"), lines.get(0));
     assertTrue(lines.get(1).endsWith("…(+" + (evil.length() - 256) + "))"), lines.get(1));
+  }
+
+  @Test
+  void managerLineSaysWhatWasDecidedAndWhy() {
+    Outcome none = new Outcome.Restarted(RESTARTED.user(), ManagerNeed.NONE_NEEDED, List.of(), Duration.ofMillis(20));
+    assertEquals("  manager: none needed", lines(write(HUMAN, List.of(none), false)).get(1));
+    Outcome reexec =
+        new Outcome.Restarted(
+            RESTARTED.user(),
+            ManagerNeed.reexec("manager maps replaced /usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-257.so"),
+            List.of(),
+            Duration.ofMillis(20));
+    assertEquals(
+        "  manager: re-exec: manager maps replaced /usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-257.so",
+        lines(write(HUMAN, List.of(reexec), false)).get(1));
   }
 }

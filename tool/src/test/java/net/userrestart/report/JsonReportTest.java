@@ -2,6 +2,8 @@
 package net.userrestart.report;
 
 import static net.userrestart.report.ReportFixtures.ALL;
+import static net.userrestart.report.ReportFixtures.FAILED;
+import static net.userrestart.report.ReportFixtures.RESTARTED;
 import static net.userrestart.report.ReportFixtures.write;
 import static net.userrestart.testutil.MiniJson.array;
 import static net.userrestart.testutil.MiniJson.object;
@@ -16,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import net.userrestart.restart.ManagerAction;
+import net.userrestart.restart.ManagerNeed;
 import net.userrestart.restart.Outcome;
 import net.userrestart.restart.Result.NoJob;
 import net.userrestart.restart.Step;
@@ -64,7 +67,9 @@ class JsonReportTest {
     String[] keys = {"uid", "user", "outcome", "ok", "action", "step", "error", "durationMs"};
     for (int i = 0; i < expected.size(); i++) {
       Map<String, Object> u = users.get(i);
-      assertEquals(List.of("uid", "user", "outcome", "ok", "action", "step", "error", "durationMs", "units"),
+      assertEquals(List.of(
+              "uid", "user", "outcome", "ok", "action", "step", "error", "manager", "durationMs",
+              "units"),
           List.copyOf(u.keySet()));
       for (int k = 0; k < keys.length; k++) {
         assertEquals(expected.get(i)[k], u.get(keys[k]), keys[k] + " of " + u);
@@ -156,5 +161,21 @@ class JsonReportTest {
     assertEquals("\"\\n\\r\\t\"", Json.write("\n\r\t"));
     assertEquals("\"\\u0000\\u0001\\u001f\\u007f\"", Json.write("\u0000\u0001\u001f\u007f"));
     assertEquals("\"\\u0008\\u000c\"", Json.write("\b\f"));
+  }
+
+  @Test
+  void managerDecisionAndItsReason() {
+    Outcome decided =
+        new Outcome.Restarted(
+            RESTARTED.user(),
+            ManagerNeed.reload("1 loaded unit changed on disk: app\u001b[31m.service"),
+            RESTARTED.units(),
+            Duration.ofMillis(30));
+    Map<String, Object> u = users(write(JSON, List.of(decided), false)).get(0);
+    assertEquals("daemon-reload", u.get("action"));
+    Map<String, Object> manager = object(u.get("manager"));
+    assertEquals("reload", manager.get("decision"));
+    assertEquals("1 loaded unit changed on disk: app\\x1b[31m.service", manager.get("reason"));
+    assertEquals(null, users(write(JSON, List.of(FAILED), false)).get(0).get("manager"));
   }
 }

@@ -49,6 +49,16 @@ public final class FakeConnector implements UserManagerConnector {
     }
   }
 
+  /** Recorded in the user's calls as "reexec-through-pid1"; fails with its reexecuteError. */
+  @Override
+  public void reexecThroughPid1(int uid, Deadline deadline) throws SystemdException {
+    FakeUser user = user(uid);
+    user.record("reexec-through-pid1");
+    if (user.reexecuteError != null) {
+      throw user.reexecuteError;
+    }
+  }
+
   /** The most managers that were connected at once (between connect and close). */
   public int maxConcurrent() {
     return maxOpen.get();
@@ -128,7 +138,7 @@ public final class FakeConnector implements UserManagerConnector {
       return closes.get();
     }
 
-    private void record(String call) {
+    void record(String call) {
       synchronized (calls) {
         calls.add(call);
       }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-package net.userrestart.stale;
+package net.userrestart.proc;
 
 import java.util.List;
 
@@ -8,8 +8,8 @@ import java.util.List;
  * deleted while in use. rpm replaces a file by renaming the new one over it; the old inode lives
  * on in the processes that map it, shown with " (deleted)" after its name.
  */
-final class ReplacedPath {
-  static final String DELETED = " (deleted)";
+public final class ReplacedPath {
+  public static final String DELETED = " (deleted)";
 
   /*
    * Names that end in " (deleted)" but are not files a package installed: memfd and SysV shared
@@ -24,7 +24,7 @@ final class ReplacedPath {
   private ReplacedPath() {}
 
   /** The path of a replaced installed file, or null: {@code shown} is as /proc shows it. */
-  static String of(String shown) {
+  public static String of(String shown) {
     if (!shown.endsWith(DELETED)) {
       return null;
     }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-package net.userrestart.stale;
+package net.userrestart.proc;
 
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -13,7 +13,7 @@ import java.util.function.Consumer;
  * executable: the code of a program or shared library. One reader per scan, reused for every
  * process (its buffer is not shared between threads).
  */
-final class MapsReader {
+public final class MapsReader {
   private static final byte[] DELETED = ReplacedPath.DELETED.getBytes(StandardCharsets.US_ASCII);
 
   private final byte[] buffer;
@@ -24,13 +24,13 @@ final class MapsReader {
    *     most a path of 4096 bytes, with newlines escaped as 4 bytes, and 100 more)
    * @param maxBytes what is read of one file at most
    */
-  MapsReader(int lineBytes, long maxBytes) {
+  public MapsReader(int lineBytes, long maxBytes) {
     this.buffer = new byte[lineBytes];
     this.maxBytes = maxBytes;
   }
 
   /** Whether the file was read to its end, within the bounds. */
-  enum Read {
+  public enum Read {
     WHOLE,
     TRUNCATED
   }
@@ -40,7 +40,7 @@ final class MapsReader {
    *
    * @throws IOException when the file cannot be read (the process exited, for one)
    */
-  Read read(Path maps, Consumer<String> found) throws IOException {
+  public Read read(Path maps, Consumer<String> found) throws IOException {
     try (InputStream in = new FileInputStream(maps.toString())) {
       int filled = 0;
       long total = 0;
