@@ -212,8 +212,8 @@ final class RestartCommand implements Callable<Integer> {
   }
 
   /*
-   * Whether this is one of the rpm triggers' command lines, --all-users --quiet with or without
-   * --no-reexec and nothing else: the same through picocli as through Main's fast path.
+   * Whether this is one of the rpm triggers' command lines, --all-users --quiet alone or with
+   * --reexec=needed or --no-reexec: the same through picocli as through Main's fast path.
    */
   private boolean isTriggers(Request request) {
     return request.action() != ManagerAction.RELOAD
