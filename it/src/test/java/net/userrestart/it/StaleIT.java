@@ -60,16 +60,7 @@ class StaleIT {
   @Test
   void upgradedFilesInUseAreListedPerUserWithTheirPackages() throws IOException {
     try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(2))) {
-      // The tool asks rpm without --dbpath: make the sandbox's default the database used here
-      // (Fedora's default; Debian's rpm would use root's home).
-      box.sandbox.writeFile("/etc/rpm/macros.sur-test-dbpath", "%_dbpath " + Trial.RPM_DB + "\n");
-      rpmOk(box, install(box, "-i", packages.tool()));
-      rpmOk(box, install(box, "-i", packages.test(STALE, 1), packages.test(LIB, 1), packages.test(DLOPEN, 1),
-          packages.test(OTHER, 1)));
-      for (SandboxUser u : box.users()) {
-        box.userctl(u, "start", STALE + ".service", DLOPEN + ".service", OTHER + ".service");
-      }
-      awaitLoaded(box);
+      installAndStart(box);
       assertEquals(List.of(), units(stale(box)), "nothing is stale before the upgrade");
 
       // No marking macro in these packages: the trigger re-executes the managers, restarts nothing.
@@ -102,6 +93,73 @@ class StaleIT {
       assertTrue(
           human.stdout().contains("4 user services of 2 users still run replaced files."), human::toString);
       assertTrue(human.stdout().contains(PROGRAM + " (" + STALE + "-2-1.noarch)"), human::toString);
+    }
+  }
+
+  static String summary(int units, int users) {
+    return units + " user services of " + users + " users still run replaced files; see `systemd-user-restart stale`";
+  }
+
+  /*
+   * No configuration: the triggers restart nothing that is not marked, and the end of each
+   * transaction says how many user services still run replaced files, also when the transaction
+   * changed no user unit file (a library alone). --stale then restarts exactly those.
+   */
+  @Test
+  void eachTransactionTellsOfStaleServicesAndStaleRestartsThem() throws IOException {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(2))) {
+      installAndStart(box);
+      Map<SandboxUser, String> stale = identities(box, STALE);
+      Map<SandboxUser, String> dlopen = identities(box, DLOPEN);
+      Map<SandboxUser, String> other = identities(box, OTHER);
+
+      ExecResult lib = rpmOk(box, install(box, "-U", packages.test(LIB, 2)));
+      assertEquals(1, count(lib.stderr(), summary(2, 2)), lib::toString);
+      ExecResult app = rpmOk(box, install(box, "-U", packages.test(STALE, 2)));
+      assertEquals(1, count(app.stderr(), summary(4, 2)), app::toString);
+      assertEquals(dlopen, identities(box, DLOPEN), "nothing restarted without --stale");
+      assertEquals(stale, identities(box, STALE), "nothing restarted without --stale");
+
+      ExecResult r = box.toolOk("--all-users", "--stale", "--json");
+      for (Object o : array(object(MiniJson.parse(r.stdout())).get("users"))) {
+        List<String> done = new ArrayList<>();
+        for (Object unit : array(object(o).get("units"))) {
+          Map<String, Object> u = object(unit);
+          if (String.valueOf(u.get("unit")).startsWith("sur-")) {
+            done.add(u.get("unit") + " " + u.get("action") + " " + u.get("result") + " " + u.get("reason"));
+          }
+        }
+        assertEquals(
+            List.of(DLOPEN + ".service try-restart done stale", STALE + ".service try-restart done stale"),
+            done, r::toString);
+      }
+      assertEquals(List.of(), units(stale(box)), "nothing is stale after --stale");
+      assertAllChanged(stale, identities(box, STALE), STALE);
+      assertAllChanged(dlopen, identities(box, DLOPEN), DLOPEN);
+      assertEquals(other, identities(box, OTHER), "the unit of the package not upgraded is left alone");
+    }
+  }
+
+  /* RestartStale=yes: the triggers' runs restart the stale units themselves, and say nothing. */
+  @Test
+  void restartStaleYesMakesTheTriggersRestartThem() throws IOException {
+    try (ToolSandbox box = ToolSandbox.boot(SandboxSpec.of(2))) {
+      installAndStart(box);
+      box.sandbox.writeFile("/etc/systemd-user-restart.conf", "# local choice\nRestartStale=yes\n");
+      Map<SandboxUser, String> stale = identities(box, STALE);
+      Map<SandboxUser, String> dlopen = identities(box, DLOPEN);
+      Map<SandboxUser, String> other = identities(box, OTHER);
+
+      ExecResult lib = rpmOk(box, install(box, "-U", packages.test(LIB, 2)));
+      assertEquals(0, count(lib.stderr(), "replaced files; see `systemd-user-restart stale`"), lib::toString);
+      assertAllChanged(dlopen, identities(box, DLOPEN), DLOPEN + " after the library's upgrade");
+      assertEquals(stale, identities(box, STALE), STALE + " runs no replaced file yet");
+
+      ExecResult app = rpmOk(box, install(box, "-U", packages.test(STALE, 2)));
+      assertEquals(0, count(app.stderr(), "replaced files; see `systemd-user-restart stale`"), app::toString);
+      assertAllChanged(stale, identities(box, STALE), STALE + " after its upgrade");
+      assertEquals(other, identities(box, OTHER), "the unit of the package not upgraded is left alone");
+      assertEquals(List.of(), units(stale(box)), "nothing is stale");
     }
   }
 
@@ -189,8 +247,41 @@ class StaleIT {
     return args.toArray(String[]::new);
   }
 
-  private static void rpmOk(ToolSandbox box, String... argv) {
+  private static ExecResult rpmOk(ToolSandbox box, String... argv) {
     ExecResult r = box.root(argv);
     assertEquals(0, r.exitCode(), () -> String.join(" ", argv) + ":\n" + r);
+    return r;
+  }
+
+  /** The tool and version 1 of the test packages installed, their services started for every user. */
+  private static void installAndStart(ToolSandbox box) throws IOException {
+    // The tool asks rpm without --dbpath: make the sandbox's default the database used here
+    // (Fedora's default; Debian's rpm would use root's home).
+    box.sandbox.writeFile("/etc/rpm/macros.sur-test-dbpath", "%_dbpath " + Trial.RPM_DB + "\n");
+    rpmOk(box, install(box, "-i", packages.tool()));
+    rpmOk(box, install(box, "-i", packages.test(STALE, 1), packages.test(LIB, 1), packages.test(DLOPEN, 1),
+        packages.test(OTHER, 1)));
+    for (SandboxUser u : box.users()) {
+      box.userctl(u, "start", STALE + ".service", DLOPEN + ".service", OTHER + ".service");
+    }
+    awaitLoaded(box);
+  }
+
+  /** Each user's {@code unit}'s MainPID and InvocationID. */
+  private static Map<SandboxUser, String> identities(ToolSandbox box, String unit) {
+    Map<SandboxUser, String> ids = new java.util.LinkedHashMap<>();
+    for (SandboxUser u : box.users()) {
+      ids.put(u, box.identity(u, unit + ".service"));
+    }
+    return ids;
+  }
+
+  /** How many lines of {@code text} are the summary line {@code summary}. */
+  private static long count(String text, String summary) {
+    return text.lines().filter(l -> l.endsWith(summary)).count();
+  }
+
+  private static void assertAllChanged(Map<SandboxUser, String> before, Map<SandboxUser, String> after, String what) {
+    before.forEach((u, id) -> assertTrue(!id.equals(after.get(u)), () -> what + " of " + u + ": " + id));
   }
 }

@@ -61,7 +61,7 @@ public final class Main {
     output.quiet = true;
     try {
       return RestartCommand.run(
-          context, RestartCommand.allUsers(context, action), output, out, err);
+          context, RestartCommand.allUsers(context, action), output, out, err, true);
     } catch (RuntimeException e) {
       return new ErrorHandler(context.env()).handle(e, err, "systemd-user-restart", output);
     }

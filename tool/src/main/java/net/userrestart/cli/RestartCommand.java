@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import net.userrestart.log.Log;
 import net.userrestart.log.Shown;
@@ -16,7 +19,11 @@ import net.userrestart.restart.Outcome;
 import net.userrestart.restart.Request;
 import net.userrestart.restart.RestartRun;
 import net.userrestart.restart.RunStoppedException;
+import net.userrestart.restart.TriggerConfig;
 import net.userrestart.restart.UserTarget;
+import net.userrestart.stale.Limits;
+import net.userrestart.stale.ProcStaleUnits;
+import net.userrestart.stale.ProcScanner;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -157,6 +164,13 @@ final class RestartCommand implements Callable<Integer> {
   boolean noMarkers;
 
   @Option(
+      names = "--stale",
+      description =
+          "Also try-restart the user services that still run replaced files (see the stale"
+              + " command), after the re-exec, as marked units are.")
+  boolean stale;
+
+  @Option(
       names = "--dry-run",
       description =
           "Print what would be done (managers, marked units active there); change nothing.")
@@ -193,23 +207,71 @@ final class RestartCommand implements Callable<Integer> {
       throw new ExitException(ExitCodes.USAGE, "say which users: --all-users, or --user NAME|UID");
     }
     CommandLine cl = spec.commandLine();
-    return run(context, request(), output, cl.getOut(), cl.getErr());
+    Request request = request();
+    return run(context, request, output, cl.getOut(), cl.getErr(), isTriggers(request));
+  }
+
+  /*
+   * Whether this is one of the rpm triggers' command lines, --all-users --quiet alone or with
+   * --reexec=needed or --no-reexec: the same through picocli as through Main's fast path.
+   */
+  private boolean isTriggers(Request request) {
+    return request.action() != ManagerAction.RELOAD
+        && request.equals(allUsers(context, request.action()))
+        && output.quiet
+        && !output.json
+        && output.verbose.length == 0;
   }
 
   /**
    * Runs {@code request}: logs each user's outcome as it comes, then the report; the exit code.
-   * What the command and Main's fast path for the rpm triggers share.
+   * What the command and Main's fast path for the rpm triggers share. A trigger's run ({@code
+   * trigger}) also reads the triggers' configuration first (RestartStale= adds --stale), and
+   * ends with a line on the units still running replaced files, if any.
    */
   static int run(
-      Context context, Request request, OutputOptions output, PrintWriter out, PrintWriter err) {
+      Context context,
+      Request request,
+      OutputOptions output,
+      PrintWriter out,
+      PrintWriter err,
+      boolean trigger) {
     Log log = output.log(err, context.env());
-    RestartRun run = new RestartRun(context.host(), context.marks(), log);
+    Request asked =
+        trigger ? request.withStale(TriggerConfig.read(context.config(), log).restartStale()) : request;
+    ProcStaleUnits stale = new ProcStaleUnits(new ProcScanner(context.proc(), Limits.DEFAULT));
+    RestartRun run = new RestartRun(context.host(), context.marks(), log, stale);
     try {
-      List<Outcome> outcomes = run.run(request, o -> logOutcome(log, o));
-      Report.of(output.json, output.quiet).write(outcomes, request.dryRun(), out);
+      List<Outcome> outcomes = run.run(asked, o -> logOutcome(log, o));
+      Report.of(output.json, output.quiet).write(outcomes, asked.dryRun(), out);
+      if (trigger) {
+        summary(stale, outcomes, log);
+      }
       return ExitCodes.of(outcomes);
     } catch (RunStoppedException e) {
       return ExitCodes.stopped(e, log);
+    }
+  }
+
+  /*
+   * At the end of a trigger's run, a warning (shown under --quiet) when user units of the managers
+   * just worked on still run replaced files: the administrator learns of them once per
+   * transaction, and where to look. Read from /proc only; no package database.
+   */
+  private static void summary(ProcStaleUnits stale, List<Outcome> outcomes, Log log) {
+    Set<Integer> uids = new TreeSet<>();
+    for (Outcome o : outcomes) {
+      if (!(o instanceof Outcome.Skipped)) {
+        uids.add(o.user().uid());
+      }
+    }
+    if (uids.isEmpty()) {
+      return;
+    }
+    try {
+      stale.summary(uids).ifPresent(log::warning);
+    } catch (IOException e) {
+      log.debug("no stale summary: " + e.getMessage());
     }
   }
 
@@ -221,7 +283,7 @@ final class RestartCommand implements Callable<Integer> {
         selection.all
             ? Optional.empty()
             : Optional.of(Users.resolve(context.host(), selection.users));
-    return request(context, users, units, action, !noMarkers, timeout, jobs, dryRun);
+    return request(context, users, units, action, !noMarkers, timeout, jobs, dryRun).withStale(stale);
   }
 
   /** What {@code --all-users} asks with {@code action} and no other option, in {@code context}. */
@@ -242,7 +304,8 @@ final class RestartCommand implements Callable<Integer> {
     if (n < 1 || n > 1024) {
       throw new ExitException(ExitCodes.USAGE, "--jobs must be between 1 and 1024, not " + n);
     }
-    return new Request(users, units, action, markers, deadline(timeout, context.env()), n, dryRun);
+    return new Request(
+        users, units, action, markers, deadline(timeout, context.env()), n, dryRun, false);
   }
 
   /* --timeout, else $SYSTEMD_USER_RESTART_TIMEOUT (empty is unset, as systemd reads it), else 15. */

@@ -76,7 +76,7 @@ final class StaleCommand implements Callable<Integer> {
   List<String> users = new ArrayList<>();
 
   StaleCommand(Context context) {
-    this(context, Path.of("/proc"), new RpmOwners(List.of("rpm"), RPM_TIMEOUT));
+    this(context, context.proc(), new RpmOwners(List.of("rpm"), RPM_TIMEOUT));
   }
 
   /** With another /proc and package database: for tests. */

@@ -121,13 +121,20 @@ final class HumanReport implements Report {
 
   private static String unitLine(UnitResult u, int width) {
     String detail = u.detail().isEmpty() ? "" : " (" + Shown.of(u.detail()) + ")";
+    String reason =
+        switch (u.reason()) {
+          case MARKED -> "";
+          case STALE -> " [stale]";
+          case BOTH -> " [marked, stale]";
+        };
     return "  "
         + pad(Shown.of(u.unit()), width)
         + "  "
         + pad(u.action().word(), 21)
         + "  "
         + Shown.of(u.result().word())
-        + detail;
+        + detail
+        + reason;
   }
 
   /*

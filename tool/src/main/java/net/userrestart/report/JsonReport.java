@@ -52,6 +52,7 @@ final class JsonReport implements Report {
       unit.put("unit", Shown.of(r.unit()));
       unit.put("action", r.action().word());
       unit.put("result", Shown.of(r.result().word()));
+      unit.put("reason", r.reason().word());
       if (!r.detail().isEmpty()) {
         unit.put("error", Shown.of(r.detail()));
       }

@@ -35,6 +35,18 @@ public final class Planner {
    * @param marks the marks pending for a UID
    */
   public static Plan plan(Request request, Map<Integer, String> active, MarksByUser marks) {
+    return plan(request, active, marks, Map.of());
+  }
+
+  /**
+   * @param stale the units that run replaced files, by UID; they join the plan when the request
+   *     asks for them
+   */
+  public static Plan plan(
+      Request request,
+      Map<Integer, String> active,
+      MarksByUser marks,
+      Map<Integer, Set<String>> stale) {
     Map<Integer, UserTarget> absent = new LinkedHashMap<>();
     for (UserTarget asked : request.users().orElse(List.of())) {
       if (!active.containsKey(asked.uid())) {
@@ -47,7 +59,8 @@ public final class Planner {
       for (String unit : request.units()) {
         all.add(new Mark(Mark.Kind.RESTART, unit));
       }
-      users.add(new UserTarget(e.getKey(), e.getValue(), all));
+      Set<String> staleHere = request.stale() ? stale.getOrDefault(e.getKey(), Set.of()) : Set.of();
+      users.add(new UserTarget(e.getKey(), e.getValue(), all, staleHere));
     }
     return new Plan(
         users,

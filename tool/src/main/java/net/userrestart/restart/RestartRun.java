@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.restart;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,11 +38,18 @@ public final class RestartRun {
   private final Host host;
   private final MarkStore store;
   private final Log log;
+  private final StaleUnits staleUnits;
 
   public RestartRun(Host host, MarkStore store, Log log) {
+    this(host, store, log, StaleUnits.none());
+  }
+
+  /** @param staleUnits where {@code --stale} finds the units that run replaced files */
+  public RestartRun(Host host, MarkStore store, Log log, StaleUnits staleUnits) {
     this.host = host;
     this.store = store;
     this.log = log;
+    this.staleUnits = staleUnits;
   }
 
   /**
@@ -147,7 +155,8 @@ public final class RestartRun {
             false,
             timeout,
             Request.JOBS_PER_CPU * host.cpus(),
-            true);
+            true,
+            false);
     List<Listing.Manager> managers = new ArrayList<>();
     for (Outcome o : work(Planner.plan(probe, active, pending), new Workers(null, false), o -> {})) {
       int uid = o.user().uid();
@@ -217,7 +226,7 @@ public final class RestartRun {
   private List<Outcome> dryRun(
       Request request, Map<Integer, String> active, Workers workers, Consumer<Outcome> finished)
       throws RunStoppedException {
-    return work(Planner.plan(request, active, read()), workers, finished);
+    return work(Planner.plan(request, active, read(), stale(request, active)), workers, finished);
   }
 
   /* Each user's marks are settled as soon as its outcome is known, while the others still run. */
@@ -231,7 +240,7 @@ public final class RestartRun {
     try (Lock lock = store.lock()) {
       MarkStore.Claim claim = store.claim(lock, kept, Planner.chosen(request, active).keySet());
       warnInvalid(claim.invalid());
-      Plan plan = Planner.plan(request, active, claim);
+      Plan plan = Planner.plan(request, active, claim, stale(request, active));
       List<Outcome> outcomes =
           work(
               plan,
@@ -249,6 +258,23 @@ public final class RestartRun {
       return outcomes;
     } catch (MarkStoreException e) {
       throw storeFailure(e);
+    }
+  }
+
+  /*
+   * The stale units of the chosen users, when asked for. Looked for once, before any manager is
+   * acted on: a re-exec changes no unit's processes, and the units are restarted after it, with
+   * the marked ones. Should /proc be unreadable, the marked units are still restarted.
+   */
+  private Map<Integer, Set<String>> stale(Request request, Map<Integer, String> active) {
+    if (!request.stale()) {
+      return Map.of();
+    }
+    try {
+      return staleUnits.find(Planner.chosen(request, active).keySet());
+    } catch (IOException e) {
+      log.warning("cannot look for stale units, restarting marked units only: " + e.getMessage());
+      return Map.of();
     }
   }
 

@@ -12,8 +12,14 @@ import net.userrestart.systemd.UnitName;
  * @param action what was, or would be, done to it
  * @param result how it ended
  * @param detail an error message, or empty
+ * @param reason why the unit was acted on
  */
-public record UnitResult(String unit, JobAction action, Result result, String detail) {
+public record UnitResult(String unit, JobAction action, Result result, String detail, Reason reason) {
+
+  /** The result for a unit acted on because it was marked. */
+  public UnitResult(String unit, JobAction action, Result result, String detail) {
+    this(unit, action, result, detail, Reason.MARKED);
+  }
 
   /** Whether the unit ended up as asked, or had nothing to do. */
   public boolean ok() {

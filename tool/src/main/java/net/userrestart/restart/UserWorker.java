@@ -71,6 +71,8 @@ public final class UserWorker {
     private final List<UnitResult> results = new ArrayList<>();
     /* Jobs enqueued and not yet in results, by job path: unfinished if a later step fails. */
     private final Map<String, UnitResult> jobs = new LinkedHashMap<>();
+    /* Why each job is asked for. */
+    private final Map<JobRequest, Reason> reasons = new LinkedHashMap<>();
     private Step step = Step.CONNECT;
     private UserManager manager;
     private ManagerNeed need;
@@ -94,11 +96,11 @@ public final class UserWorker {
           case NONE, AS_NEEDED -> {}
         }
       }
-      Map<Mark, List<String>> running = listUnits();
+      List<JobRequest> requests = listUnits();
       if (plan.dryRun()) {
-        return planned(running);
+        return planned(requests);
       }
-      enqueue(running);
+      enqueue(requests);
       return waitJobs();
     }
 
@@ -148,19 +150,28 @@ public final class UserWorker {
       manager.reload();
     }
 
-    /* The units each mark stands for that run now; the others are reported as such. */
-    private Map<Mark, List<String>> listUnits() throws SystemdException {
+    /*
+     * The jobs to ask for: one per unit each mark stands for that runs now, then a try-restart of
+     * each stale unit that runs and no mark restarts already. The others are reported as such.
+     */
+    private List<JobRequest> listUnits() throws SystemdException {
       step = Step.LIST_UNITS;
       Set<String> names =
           user.marks().stream()
               .map(Mark::unit)
               .collect(Collectors.toCollection(LinkedHashSet::new));
+      names.addAll(user.stale());
       Map<String, String> states = manager.activeStates(names);
-      Map<Mark, List<String>> running = new LinkedHashMap<>();
+      List<JobRequest> requests = new ArrayList<>();
       for (Mark mark : user.marks()) {
         List<String> units = running(mark, states);
         if (!units.isEmpty()) {
-          running.put(mark, units);
+          for (String unit : units) {
+            JobRequest r = new JobRequest(unit, UnitResult.actionFor(mark.kind()));
+            if (reasons.putIfAbsent(r, Reason.MARKED) == null) {
+              requests.add(r);
+            }
+          }
         } else {
           // For a template, no instance runs: nothing to do, which also settles the mark.
           boolean loaded =
@@ -170,18 +181,27 @@ public final class UserWorker {
           results.add(new UnitResult(mark.unit(), UnitResult.actionFor(mark.kind()), why, ""));
         }
       }
-      return running;
+      for (String unit : user.stale()) {
+        JobRequest r = new JobRequest(unit, JobAction.TRY_RESTART);
+        if (reasons.containsKey(r)) {
+          reasons.put(r, Reason.BOTH);
+        } else if (UnitState.of(states.get(unit)).running()) {
+          reasons.put(r, Reason.STALE);
+          requests.add(r);
+        } else { // it stopped since the scan: nothing runs the old files
+          Result why =
+              UnitState.of(states.get(unit)) == UnitState.NOT_FOUND ? NoJob.NOT_FOUND : NoJob.INACTIVE;
+          results.add(new UnitResult(unit, JobAction.TRY_RESTART, why, "", Reason.STALE));
+        }
+      }
+      return requests;
     }
 
-    private Outcome planned(Map<Mark, List<String>> running) {
-      running.forEach(
-          (mark, units) -> {
-            Result would =
-                mark.kind() == Mark.Kind.RELOAD ? NoJob.WOULD_RELOAD : NoJob.WOULD_RESTART;
-            for (String unit : units) {
-              results.add(new UnitResult(unit, UnitResult.actionFor(mark.kind()), would, ""));
-            }
-          });
+    private Outcome planned(List<JobRequest> requests) {
+      for (JobRequest r : requests) {
+        Result would = r.action() == JobAction.TRY_RESTART ? NoJob.WOULD_RESTART : NoJob.WOULD_RELOAD;
+        results.add(new UnitResult(r.unit(), r.action(), would, "", reasons.get(r)));
+      }
       if (plan.enqueueMarked()) {
         results.add(new UnitResult("(Markers=)", JobAction.MARKED, NoJob.WOULD_RESTART, ""));
       }
@@ -189,13 +209,8 @@ public final class UserWorker {
     }
 
     /* One job per running unit, and systemd's own marked ones: all asked for at once. */
-    private void enqueue(Map<Mark, List<String>> running) throws SystemdException {
+    private void enqueue(List<JobRequest> requests) throws SystemdException {
       step = Step.RESTART;
-      List<JobRequest> requests = new ArrayList<>();
-      running.forEach(
-          (mark, units) ->
-              units.forEach(
-                  unit -> requests.add(new JobRequest(unit, UnitResult.actionFor(mark.kind())))));
       Batch batch = manager.enqueue(requests, plan.enqueueMarked());
       batch.jobs().forEach(this::enqueued);
       if (plan.enqueueMarked()) {
@@ -214,12 +229,12 @@ public final class UserWorker {
     private void enqueued(Enqueued answer) {
       JobRequest r = answer.request();
       if (answer instanceof Enqueued.Job job) {
-        jobs.put(job.job(), new UnitResult(r.unit(), r.action(), NoJob.UNFINISHED, ""));
+        jobs.put(job.job(), new UnitResult(r.unit(), r.action(), NoJob.UNFINISHED, "", reason(r)));
       } else if (answer instanceof Enqueued.Refused refused) {
         String why = refused.error().getMessage();
         log.warning(
             who() + "failed to " + r.action().word() + " " + r.unit() + ", continuing: " + why);
-        results.add(new UnitResult(r.unit(), r.action(), NoJob.ERROR, why));
+        results.add(new UnitResult(r.unit(), r.action(), NoJob.ERROR, why, reason(r)));
       }
     }
 
@@ -248,7 +263,11 @@ public final class UserWorker {
     private UnitResult ended(String job, UnitResult pending, JobResult r) {
       String unit = pending.unit().isEmpty() && r != null ? r.unit() : pending.unit();
       Result result = r == null ? NoJob.UNFINISHED : Result.ofJob(r.result());
-      return new UnitResult(unit.isEmpty() ? job : unit, pending.action(), result, "");
+      return new UnitResult(unit.isEmpty() ? job : unit, pending.action(), result, "", pending.reason());
+    }
+
+    private Reason reason(JobRequest r) {
+      return reasons.getOrDefault(r, Reason.MARKED);
     }
 
     Outcome failed(SystemdException e) {

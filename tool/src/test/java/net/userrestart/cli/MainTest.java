@@ -27,6 +27,7 @@ import net.userrestart.restart.ManagerAction;
 import net.userrestart.systemd.Host;
 import net.userrestart.systemd.SystemManager;
 import net.userrestart.systemd.SystemdException;
+import net.userrestart.stale.FakeProc;
 import net.userrestart.systemd.UserManagerConnector;
 import net.userrestart.testutil.StoreFiles;
 import net.userrestart.testutil.FakeConnector;
@@ -44,6 +45,8 @@ import picocli.CommandLine;
 @SuppressWarnings("try") // locks and peers held for their side effect
 class MainTest {
   @TempDir Path root;
+  /* The /proc the stale scan reads, and the triggers' configuration file (none until written). */
+  @TempDir Path sys;
   FakeHost host;
   FakeConnector connector;
   MarkStore store;
@@ -65,10 +68,21 @@ class MainTest {
   int run(String... args) {
     StringWriter o = new StringWriter();
     StringWriter e = new StringWriter();
-    int code = Main.run(new Context(host, store, env), new PrintWriter(o), new PrintWriter(e), args);
+    int code = Main.run(context(), new PrintWriter(o), new PrintWriter(e), args);
     out = o.toString();
     err = e.toString();
     return code;
+  }
+
+  Context context() {
+    return new Context(host, store, env, sys.resolve("proc"), sys.resolve("systemd-user-restart.conf"));
+  }
+
+  /** A process of {@code unit} of user {@code uid} that maps a replaced library. */
+  FakeProc.Process staleProcess(long pid, int uid, String unit) {
+    return new FakeProc(sys.resolve("proc"))
+        .process(pid, FakeProc.unitCgroup(uid, "app.slice/" + unit), 1, pid, "/usr/bin/app")
+        .maps("r-xp /usr/lib64/libapp.so.1 (deleted)");
   }
 
   List<String> errLines() {
@@ -306,7 +320,7 @@ class MainTest {
 
   @Test
   void theFastPathAsksWhatPicocliWouldMakeOfTheTriggersCommandLines() {
-    Context context = new Context(host, store, env);
+    Context context = context();
     for (List<String> args : TRIGGER_LINES) {
       CommandLine cl = Main.commandLine(context);
       cl.parseArgs(args.toArray(String[]::new));
@@ -344,6 +358,89 @@ class MainTest {
       assertEquals(2, connector.user(uid).calls().stream().filter(c -> c.equals("try-restart app.service")).count());
     }
     assertEquals(List.of(), marks());
+  }
+
+  static final String SUMMARY =
+      "2 user services of 2 users still run replaced files; see `systemd-user-restart stale`";
+
+  @Test
+  void aTriggersRunTellsOfTheUserServicesThatStillRunReplacedFilesAndRestartsNone() throws Exception {
+    host.active.put(1000, "dev");
+    host.active.put(1001, "ops");
+    for (int uid : List.of(1000, 1001)) {
+      connector.user(uid).states.put("app.service", "active");
+      connector.user(uid).states.put("pw.service", "active");
+    }
+    assertEquals(0, run("--all-users", "--quiet"));
+    assertEquals("", out + err, "nothing stale, nothing said");
+    staleProcess(200, 1000, "pw.service");
+    staleProcess(201, 1001, "pw.service");
+    touch("restart/app.service");
+    assertEquals(0, run("--all-users", "--quiet"));
+    assertEquals(List.of(SUMMARY), errLines());
+    for (int uid : List.of(1000, 1001)) {
+      assertTrue(connector.user(uid).calls().contains("try-restart app.service"), connector.user(uid).calls().toString());
+      assertFalse(connector.user(uid).calls().contains("try-restart pw.service"), connector.user(uid).calls().toString());
+    }
+    assertEquals(0, run("--all-users"));
+    assertFalse(err.contains("replaced files"), "only the triggers' runs say it: " + err);
+    assertEquals(0, run("--all-users", "--quiet", "--no-markers"));
+    assertEquals("", err, "only the triggers' runs say it");
+    assertEquals(0, run("--quiet", "--no-reexec", "-a"));
+    assertEquals(List.of(SUMMARY), errLines(), "the triggers' command line, through picocli");
+  }
+
+  @Test
+  void restartStaleYesMakesTheTriggersRunRestartThem() throws Exception {
+    host.active.put(1000, "dev");
+    host.active.put(1001, "ops");
+    connector.user(1000).states.put("pw.service", "active");
+    connector.user(1001).states.put("pw.service", "active");
+    staleProcess(200, 1000, "pw.service");
+    staleProcess(201, 1001, "pw.service");
+    Files.writeString(sys.resolve("systemd-user-restart.conf"), "# local\nRestartStale=yes\n");
+    assertEquals(0, run("--all-users", "--quiet", "--no-reexec"));
+    for (int uid : List.of(1000, 1001)) {
+      assertEquals(List.of("connect", "list [pw.service]", "try-restart pw.service", "enqueue-marked", "await 1", "close"),
+          connector.user(uid).calls());
+    }
+    // The fake /proc does not change: what a real restart leaves stale is still told.
+    assertEquals(List.of(SUMMARY), errLines());
+
+    Files.writeString(sys.resolve("systemd-user-restart.conf"), "RestartStale=true\n");
+    assertEquals(0, run("--all-users", "--quiet", "--no-reexec"));
+    assertEquals(
+        List.of(
+            sys.resolve("systemd-user-restart.conf")
+                + ":1: RestartStale=true is not yes or no; taken as no",
+            SUMMARY),
+        errLines());
+    assertEquals(1, connector.user(1000).calls().stream().filter(c -> c.equals("try-restart pw.service")).count());
+  }
+
+  @Test
+  void staleOnTheCommandLineRestartsThemWithTheirReason() throws Exception {
+    host.active.put(1000, "dev");
+    host.active.put(1001, "ops");
+    connector.user(1000).states.put("pw.service", "active");
+    connector.user(1000).states.put("app.service", "active");
+    staleProcess(200, 1000, "pw.service");
+    staleProcess(201, 1000, "app.service");
+    staleProcess(202, 1001, "pw.service");
+    touch("restart/app.service");
+    assertEquals(0, run("--user", "dev", "--stale", "--json"));
+    Map<String, Object> user = MiniJson.object(MiniJson.array(MiniJson.object(MiniJson.parse(out)).get("users")).get(0));
+    assertEquals(
+        List.of("app.service try-restart done both", "pw.service try-restart done stale"),
+        MiniJson.array(user.get("units")).stream()
+            .map(MiniJson::object)
+            .map(u -> u.get("unit") + " " + u.get("action") + " " + u.get("result") + " " + u.get("reason"))
+            .toList());
+    assertEquals(0, connector.user(1001).connects(), "only the user asked for");
+    assertEquals(List.of("user/1001/restart/app.service"), marks(), "the other user's mark waits");
+
+    assertEquals(0, run("--user", "dev", "--stale", "--dry-run"));
+    assertTrue(out.contains("pw.service   try-restart            would-restart [stale]"), out);
   }
 
   @Test
@@ -563,8 +660,8 @@ class MainTest {
     List<Map<String, Object>> units = array(users.get(0).get("units")).stream().map(MiniJson::object).toList();
     assertEquals(
         Set.of(
-            Map.of("unit", "app.service", "action", "try-restart", "result", "done"),
-            Map.of("unit", "web.service", "action", "reload-or-try-restart", "result", "done")),
+            Map.of("unit", "app.service", "action", "try-restart", "result", "done", "reason", "marked"),
+            Map.of("unit", "web.service", "action", "reload-or-try-restart", "result", "done", "reason", "marked")),
         Set.copyOf(units));
     assertEquals("ops", users.get(1).get("user"));
     assertEquals("failed", users.get(1).get("outcome"));

@@ -81,9 +81,12 @@ class JsonReportTest {
   void unitsCarryAnErrorOnlyWhenThereIsOne() {
     Map<String, Object> qa = users(write(JSON, ALL, false)).get(4);
     List<Map<String, Object>> units = array(qa.get("units")).stream().map(MiniJson::object).toList();
-    assertEquals(Map.of("unit", "app.service", "action", "try-restart", "result", "failed"), units.get(0));
+    assertEquals(Map.of("unit", "app.service", "action", "try-restart", "result", "failed", "reason", "marked"),
+        units.get(0));
     assertEquals(
-        Map.of("unit", "b.service", "action", "try-restart", "result", "error", "error", "NoSuchUnit: gone"),
+        Map.of(
+            "unit", "b.service", "action", "try-restart", "result", "error", "error", "NoSuchUnit: gone",
+            "reason", "marked"),
         units.get(1));
   }
 

@@ -30,7 +30,7 @@ class PlannerTest {
   }
 
   static Request request(Optional<List<UserTarget>> users, List<String> units) {
-    return new Request(users, units, ManagerAction.REEXECUTE, true, Duration.ofSeconds(7), 3, false);
+    return new Request(users, units, ManagerAction.REEXECUTE, true, Duration.ofSeconds(7), 3, false, false);
   }
 
   static UserTarget asked(int uid, String name) {
@@ -53,9 +53,22 @@ class PlannerTest {
   }
 
   @Test
+  void staleUnitsJoinOnlyWhenAskedForAndOnlyForTheUsersChosen() {
+    Map<Integer, Set<String>> stale = Map.of(1000, Set.of("pw.service"), 1005, Set.of("x.service"));
+    Request request = request(Optional.of(List.of(asked(1000, "dev"))), List.of());
+    Plan without = Planner.plan(request, active(), uid -> MARKS.getOrDefault(uid, Set.of()), stale);
+    assertEquals(Set.of(), without.users().get(0).stale());
+    Plan with =
+        Planner.plan(request.withStale(true), active(), uid -> MARKS.getOrDefault(uid, Set.of()), stale);
+    assertEquals(List.of(1000), with.users().stream().map(UserTarget::uid).toList());
+    assertEquals(Set.of("pw.service"), with.users().get(0).stale());
+    assertEquals(MARKS.get(1000), with.users().get(0).marks(), "the marks stay as they are");
+  }
+
+  @Test
   void copiesTheRequestsSettings() {
     Request request =
-        new Request(Optional.empty(), List.of(), ManagerAction.RELOAD, false, Duration.ofMillis(1500), 5, true);
+        new Request(Optional.empty(), List.of(), ManagerAction.RELOAD, false, Duration.ofMillis(1500), 5, true, false);
     Plan plan = Planner.plan(request, active(), uid -> Set.of());
     assertEquals(ManagerAction.RELOAD, plan.action());
     assertEquals(false, plan.enqueueMarked());

@@ -71,6 +71,46 @@ class UserWorkerTest {
   }
 
   @Test
+  void staleUnitsAreTryRestartedAfterTheReexecWithTheMarkedOnesEachWithItsReason() {
+    fake.states.put("app.service", "active");
+    fake.states.put("pw.service", "active");
+    fake.states.put("gone.service", "inactive");
+    UserTarget user =
+        new UserTarget(
+            UID, "dev", Set.of(restart("app.service")), Set.of("pw.service", "app.service", "gone.service"));
+    Outcome o = worker.run(plan(ManagerAction.REEXECUTE, false, false), user);
+    Outcome.Restarted r = assertInstanceOf(Outcome.Restarted.class, o);
+    assertEquals(
+        List.of(
+            new UnitResult("gone.service", JobAction.TRY_RESTART, NoJob.INACTIVE, "", Reason.STALE),
+            new UnitResult("app.service", JobAction.TRY_RESTART, JobEnd.DONE, "", Reason.BOTH),
+            new UnitResult("pw.service", JobAction.TRY_RESTART, JobEnd.DONE, "", Reason.STALE)),
+        r.units());
+    assertEquals(
+        List.of(
+            "connect", "reexecute", "close", "connect", "list [app.service, gone.service, pw.service]",
+            "try-restart app.service", "try-restart pw.service", "await 2", "close"),
+        fake.calls());
+    assertEquals(Set.of(restart("app.service")), r.settled(user.marks()));
+  }
+
+  @Test
+  void aDryRunSaysWhichUnitsAreStale() {
+    fake.states.put("app.service", "active");
+    fake.states.put("pw.service", "active");
+    UserTarget user = new UserTarget(UID, "dev", Set.of(reload("app.service")), Set.of("app.service", "pw.service"));
+    Outcome o = worker.run(plan(ManagerAction.REEXECUTE, false, true), user);
+    assertEquals(
+        List.of(
+            new UnitResult("app.service", JobAction.RELOAD_OR_TRY_RESTART, NoJob.WOULD_RELOAD, "", Reason.MARKED),
+            // marked for a reload, which does not load new code: restarted as well
+            new UnitResult("app.service", JobAction.TRY_RESTART, NoJob.WOULD_RESTART, "", Reason.STALE),
+            new UnitResult("pw.service", JobAction.TRY_RESTART, NoJob.WOULD_RESTART, "", Reason.STALE)),
+        assertInstanceOf(Outcome.Planned.class, o).units());
+    assertEquals(List.of("connect", "list [app.service, pw.service]", "close"), fake.calls());
+  }
+
+  @Test
   void throughPid1TheConnectionIsClosedFirstAndNoReexecuteIsSentOnIt() {
     fake.states.put("app.service", "active");
     worker = new UserWorker(connector, Log.silent(), null, true);

@@ -8,22 +8,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** A /proc tree as the scanner reads it: cgroup, stat, exe and maps per process. */
-final class FakeProc {
+public final class FakeProc {
   static final String LIBC = "/usr/lib64/libc.so.6";
 
   final Path root;
 
-  FakeProc(Path root) {
+  public FakeProc(Path root) {
     this.root = root;
   }
 
   /** The cgroup of a user unit, as the unified hierarchy line of /proc/PID/cgroup. */
-  static String unitCgroup(int uid, String below) {
+  public static String unitCgroup(int uid, String below) {
     return "0::/user.slice/user-" + uid + ".slice/user@" + uid + ".service/" + below + "\n";
   }
 
   /** A process with the given cgroup file, parent and start time, running {@code exe}. */
-  Process process(long pid, String cgroup, long ppid, long start, String exe) {
+  public Process process(long pid, String cgroup, long ppid, long start, String exe) {
     Path dir = root.resolve(Long.toString(pid));
     try {
       Files.createDirectories(dir);
@@ -42,9 +42,9 @@ final class FakeProc {
   }
 
   /** One fake process's directory. */
-  record Process(Path dir) {
+  public record Process(Path dir) {
     /** Sets its maps: one line per mapping, as "PERMS PATH" ("r-xp /usr/lib64/libc.so.6"). */
-    Process maps(String... mappings) {
+    public Process maps(String... mappings) {
       StringBuilder b = new StringBuilder();
       long address = 0x7f0000000000L;
       int inode = 1000;
@@ -59,7 +59,7 @@ final class FakeProc {
       return mapsText(b.toString());
     }
 
-    Process mapsText(String text) {
+    public Process mapsText(String text) {
       try {
         Files.writeString(dir.resolve("maps"), text, StandardCharsets.UTF_8);
       } catch (IOException e) {
@@ -69,7 +69,7 @@ final class FakeProc {
     }
 
     /** The process exits: its directory goes. */
-    void exit() {
+    public void exit() {
       try (var files = Files.list(dir)) {
         for (Path f : files.toList()) {
           Files.delete(f);
@@ -81,7 +81,7 @@ final class FakeProc {
     }
 
     /** The usual mappings of a program: itself and libc, none replaced. */
-    Process plain(String exe) {
+    public Process plain(String exe) {
       return maps("r--p " + exe, "r-xp " + exe, "r--p " + LIBC, "r-xp " + LIBC, "rw-p [heap]", "rw-p ");
     }
   }

@@ -249,6 +249,34 @@ class ProcScannerTest {
     assertEquals(1, scan.vanished());
   }
 
+  /*
+   * A PID reused while it is read: its cgroup says one unit, and by the time its maps are read it
+   * is another process in another unit. The maps file is a FIFO, so the test decides what happens
+   * between the scanner's reads.
+   */
+  @Test
+  void aProcessThatMovesWhileReadIsNotAttributedToEitherUnit() throws Exception {
+    FakeProc.Process p = proc.process(200, unitCgroup(1000, "app.slice/foo.service"), 100, 20, FOO);
+    Path maps = p.dir().resolve("maps");
+    Files.delete(maps);
+    assertEquals(0, new ProcessBuilder("mkfifo", maps.toString()).start().waitFor());
+    Thread reuse =
+        new Thread(
+            () -> {
+              try (var out = Files.newOutputStream(maps)) { // opens once the scanner reads it
+                Files.writeString(p.dir().resolve("cgroup"), unitCgroup(1000, "app.slice/bar.service"));
+                out.write(("7f00-7f01 r-xp 00000000 fd:01 5 " + LIBFOO + DELETED + "\n").getBytes());
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    reuse.start();
+    Scan scan = scan();
+    reuse.join(10_000);
+    assertEquals(List.of(), brief(scan));
+    assertEquals(1, scan.vanished());
+  }
+
   @Test
   void theMainPidIsTheOldestChildOfTheManager() throws IOException {
     String unit = "app.slice/foo.service";

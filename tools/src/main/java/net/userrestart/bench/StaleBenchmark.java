@@ -18,16 +18,26 @@ import net.userrestart.sandbox.SandboxSpec;
  * replaced under every one of them. CPU is user + system time of the tool and its children
  * (rpm), as /usr/bin/time reports it; medians of alternating runs.
  *
- * <p>Run: {@code java -cp target/classes:target/test-classes:DEPS net.userrestart.bench.StaleBenchmark
- * [USERS] [REPS]} as root, after {@code mvn package}.
+ * <p>Also what the end of an rpm transaction costs: a trigger's run ({@code --all-users --quiet
+ * --no-reexec}, which ends with the summary scan) against the same run that is not a trigger's
+ * ({@code --timeout 16}: no configuration read, no summary), and the shell look of the last
+ * trigger (the spec's {@code __sur_stale_seen}) that decides whether to start the JVM at all.
+ *
+ * <p>Run as root: {@code mvn -Pbench -DskipTests package -Dbench.main=net.userrestart.bench.StaleBenchmark
+ * [-Dbench.args='USERS REPS']} (default 100 users, 7 runs of each).
  */
 public final class StaleBenchmark {
   private StaleBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    int users = args.length > 0 ? Integer.parseInt(args[0]) : 100;
-    int reps = args.length > 1 ? Integer.parseInt(args[1]) : 7;
+    List<String> rest = new ArrayList<>(List.of(args));
     Path project = Path.of("").toAbsolutePath();
+    if (rest.size() >= 2 && rest.get(0).equals("--project")) { // as the bench profile passes it
+      project = Path.of(rest.get(1)).toAbsolutePath();
+      rest = rest.subList(2, rest.size());
+    }
+    int users = rest.size() > 0 ? Integer.parseInt(rest.get(0)) : 100;
+    int reps = rest.size() > 1 ? Integer.parseInt(rest.get(1)) : 7;
     Path program = project.resolve("target/stale-bench/sleeper");
     Files.createDirectories(program.getParent());
     Files.copy(Path.of("/bin/sleep"), program, StandardCopyOption.REPLACE_EXISTING);
@@ -41,38 +51,76 @@ public final class StaleBenchmark {
     try (Sandbox box = Sandbox.boot(spec, line -> System.err.println("sandbox: " + line))) {
       ExecResult ps = box.exec(Duration.ofMinutes(1), "sh", "-c", "ls -d /proc/[0-9]* | wc -l");
       System.out.println("processes in the sandbox: " + ps.stdout().strip());
-      measure(box, tool, reps, "nothing replaced");
+      String look = look(project);
+      measure(box, tool, reps, "nothing replaced", look);
       Path fresh = program.resolveSibling("sleeper.new");
       Files.copy(Path.of("/bin/sleep"), fresh, StandardCopyOption.REPLACE_EXISTING);
       Files.move(fresh, program, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       ExecResult stale = box.exec(Duration.ofMinutes(2), tool, "stale");
       List<String> lines = stale.stdout().lines().toList();
       System.out.println("stale says: " + (lines.isEmpty() ? stale : lines.get(lines.size() - 1)));
-      measure(box, tool, reps, "every user's 9 processes replaced");
+      measure(box, tool, reps, "every user's 9 processes replaced", look);
     }
   }
 
-  private static void measure(Sandbox box, String tool, int reps, String label) {
-    List<Double> list = new ArrayList<>();
-    List<Double> stale = new ArrayList<>();
+  private static void measure(Sandbox box, String tool, int reps, String label, String look) {
+    compare(box, reps, label, "list", List.of(tool, "list"), "stale", List.of(tool, "stale"));
+    List<String> trigger = List.of(tool, "--all-users", "--quiet", "--no-reexec");
+    List<String> plain = List.of(tool, "--all-users", "--quiet", "--no-reexec", "--timeout", "16");
+    compare(box, reps, label, "run", plain, "trigger's run", trigger);
+    List<Double> shell = new ArrayList<>();
     for (int i = 0; i < reps + 1; i++) {
-      double l = cpu(box, tool, "list");
-      double s = cpu(box, tool, "stale");
-      if (i > 0) { // the first of each is a warm-up: page cache
-        list.add(l);
-        stale.add(s);
+      double s = cpu(box, List.of("/bin/sh", "-c", look + "\necho \"seen=$_sur_seen\" >&2"));
+      if (i > 0) {
+        shell.add(s);
       }
     }
-    double ml = median(list);
-    double ms = median(stale);
-    System.out.printf(
-        "%s: list %.3f s, stale %.3f s CPU (medians of %d; stale - list = %+.0f ms)%n  list %s%n  stale %s%n",
-        label, ml, ms, reps, (ms - ml) * 1000, list, stale);
+    System.out.printf("%s: the last trigger's shell look %.3f s CPU (median of %d) %s%n", label, median(shell), reps, shell);
   }
 
-  private static double cpu(Sandbox box, String tool, String command) {
-    ExecResult r =
-        box.exec(Duration.ofMinutes(2), "/usr/bin/time", "-f", "CPU %U %S", "-o", "/run/bench-time", tool, command);
+  /* Runs a and b alternately, the first of each a warm-up (page cache); medians of the rest. */
+  private static void compare(
+      Sandbox box, int reps, String label, String aName, List<String> a, String bName, List<String> b) {
+    List<Double> as = new ArrayList<>();
+    List<Double> bs = new ArrayList<>();
+    for (int i = 0; i < reps + 1; i++) {
+      double x = cpu(box, a);
+      double y = cpu(box, b);
+      if (i > 0) {
+        as.add(x);
+        bs.add(y);
+      }
+    }
+    double ma = median(as);
+    double mb = median(bs);
+    System.out.printf(
+        "%s: %s %.3f s, %s %.3f s CPU (medians of %d; difference %+.0f ms)%n  %s %s%n  %s %s%n",
+        label, aName, ma, bName, mb, reps, (mb - ma) * 1000, aName, as, bName, bs);
+  }
+
+  /* The body of the spec's %define __sur_stale_seen, as the trigger's shell runs it. */
+  private static String look(Path project) throws java.io.IOException {
+    List<String> lines = Files.readAllLines(project.resolve("rpm/systemd-user-restart.spec"));
+    StringBuilder body = new StringBuilder();
+    boolean in = false;
+    for (String line : lines) {
+      if (line.startsWith("%define __sur_stale_seen")) {
+        in = true;
+      } else if (in) {
+        boolean more = line.endsWith("\\");
+        body.append(more ? line.substring(0, line.length() - 1) : line).append('\n');
+        if (!more) {
+          return body.toString();
+        }
+      }
+    }
+    throw new IllegalStateException("no __sur_stale_seen in the spec");
+  }
+
+  private static double cpu(Sandbox box, List<String> command) {
+    List<String> argv = new ArrayList<>(List.of("/usr/bin/time", "-f", "CPU %U %S", "-o", "/run/bench-time"));
+    argv.addAll(command);
+    ExecResult r = box.exec(Duration.ofMinutes(2), argv.toArray(String[]::new));
     if (!r.ok()) {
       throw new IllegalStateException(command + " failed: " + r);
     }
