@@ -22,6 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
@@ -38,16 +39,13 @@ class ReexecPolicyIT {
   static final String LIB = "sur-test-lib";
   static final String GENERATORS = "/usr/lib/systemd/user-generators";
 
-  static RpmTools.Packages packages;
+  @RegisterExtension static final RpmTools.BuiltPackages packages = new RpmTools.BuiltPackages();
   static ToolSandbox box;
   /* What the rpm inside takes to install unsigned packages: the tree's rpm, not the host's. */
   static List<String> installOptions;
 
   @BeforeAll
   static void boot() throws IOException {
-    ToolSandbox.requireSandbox();
-    RpmTools.requireRpm();
-    packages = RpmTools.Packages.build();
     box = ToolSandbox.boot(SandboxSpec.of(2));
     installOptions = RpmTools.installOptions(box);
     rpmOk("-i", "--notriggers", packages.test(APP, 1), packages.test(LIB, 1));
@@ -58,14 +56,8 @@ class ReexecPolicyIT {
 
   @AfterAll
   static void teardown() {
-    try {
-      if (box != null) {
-        box.close();
-      }
-    } finally {
-      if (packages != null) {
-        packages.close();
-      }
+    if (box != null) {
+      box.close();
     }
   }
 

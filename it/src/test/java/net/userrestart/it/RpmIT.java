@@ -23,12 +23,11 @@ import net.userrestart.sandbox.SandboxSpec;
 import net.userrestart.sandbox.SandboxUser;
 import net.userrestart.sandbox.Trial;
 import net.userrestart.testutil.Threads;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,21 +55,7 @@ class RpmIT {
   /** How long a restarted service may take to write its version once its start job is done. */
   static final Duration SETTLE = Duration.ofSeconds(10);
 
-  static RpmTools.Packages packages;
-
-  @BeforeAll
-  static void buildPackages() throws IOException {
-    ToolSandbox.requireSandbox();
-    RpmTools.requireRpm();
-    packages = RpmTools.Packages.build();
-  }
-
-  @AfterAll
-  static void removePackages() {
-    if (packages != null) {
-      packages.close();
-    }
-  }
+  @RegisterExtension static final RpmTools.BuiltPackages packages = new RpmTools.BuiltPackages();
 
   /** What one user's manager runs as a test package's unit. */
   record Seen(String identity, String state, String description, String running, List<String> starts) {}

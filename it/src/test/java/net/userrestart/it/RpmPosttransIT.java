@@ -18,10 +18,9 @@ import net.userrestart.sandbox.SandboxSpec;
 import net.userrestart.sandbox.SandboxUser;
 import net.userrestart.sandbox.Trial;
 import net.userrestart.testutil.Threads;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -42,21 +41,7 @@ class RpmPosttransIT {
   /** How long a started or reloaded service may take to write its files. */
   static final Duration SETTLE = Duration.ofSeconds(10);
 
-  static RpmTools.Packages packages;
-
-  @BeforeAll
-  static void buildPackages() throws IOException {
-    ToolSandbox.requireSandbox();
-    RpmTools.requireRpm();
-    packages = RpmTools.Packages.build();
-  }
-
-  @AfterAll
-  static void removePackages() {
-    if (packages != null) {
-      packages.close();
-    }
-  }
+  @RegisterExtension static final RpmTools.BuiltPackages packages = new RpmTools.BuiltPackages();
 
   /** A user unit as its manager and its own files show it. */
   record Seen(String mainPid, String invocation, String state, String running, List<String> starts, List<String> reloads) {}

@@ -18,6 +18,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import net.userrestart.sandbox.Trial;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /** Host side of the rpm tests: running host commands, rpm's options, the packages they install. */
 final class RpmTools {
@@ -165,6 +168,40 @@ final class RpmTools {
       } catch (IOException e) {
         throw new UncheckedIOException("removing " + dir, e);
       }
+    }
+  }
+
+  /**
+   * The packages of one test class, as a JUnit extension: built before its first test (after
+   * checking the sandbox and rpm are there), removed after its last.
+   */
+  static final class BuiltPackages implements BeforeAllCallback, AfterAllCallback {
+    private Packages packages;
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws IOException {
+      ToolSandbox.requireSandbox();
+      requireRpm();
+      packages = Packages.build();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+      if (packages != null) {
+        packages.close();
+      }
+    }
+
+    Path tool() throws IOException {
+      return packages.tool();
+    }
+
+    Path sandbox() throws IOException {
+      return packages.sandbox();
+    }
+
+    Path test(String name, int version) {
+      return packages.test(name, version);
     }
   }
 }

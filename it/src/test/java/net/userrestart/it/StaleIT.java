@@ -18,10 +18,9 @@ import net.userrestart.sandbox.SandboxSpec;
 import net.userrestart.sandbox.SandboxUser;
 import net.userrestart.sandbox.Trial;
 import net.userrestart.testutil.MiniJson;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -41,21 +40,7 @@ class StaleIT {
   static final String LIBRARY = "/usr/lib/sur-test-lib/libsurtest.so";
   static final String SYSTEMD = "/usr/lib/systemd/systemd";
 
-  static RpmTools.Packages packages;
-
-  @BeforeAll
-  static void buildPackages() throws IOException {
-    ToolSandbox.requireSandbox();
-    RpmTools.requireRpm();
-    packages = RpmTools.Packages.build();
-  }
-
-  @AfterAll
-  static void removePackages() {
-    if (packages != null) {
-      packages.close();
-    }
-  }
+  @RegisterExtension static final RpmTools.BuiltPackages packages = new RpmTools.BuiltPackages();
 
   @Test
   void upgradedFilesInUseAreListedPerUserWithTheirPackages() throws IOException {

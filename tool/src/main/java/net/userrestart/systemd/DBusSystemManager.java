@@ -257,13 +257,14 @@ public final class DBusSystemManager implements SystemManager {
 
   @Override
   public long managerPid(int uid) throws SystemdException {
-    String unit =
-        Calls.path(
-            "list-users",
-            call(Calls.PATH, Calls.MANAGER, "GetUnit", "s", "user@" + uid + ".service"));
     Object value =
-        call(unit, Calls.PROPERTIES, "Get", "ss", "org.freedesktop.systemd1.Service", "MainPID");
+        call(userManagerUnit(uid), Calls.PROPERTIES, "Get", "ss", "org.freedesktop.systemd1.Service", "MainPID");
     return value instanceof Number n ? n.longValue() : 0;
+  }
+
+  private String userManagerUnit(int uid) throws SystemdException {
+    return Calls.path(
+        "list-users", call(Calls.PATH, Calls.MANAGER, "GetUnit", "s", "user@" + uid + ".service"));
   }
 
   /*
@@ -275,10 +276,7 @@ public final class DBusSystemManager implements SystemManager {
 
   @Override
   public boolean reloadReexecutes(int uid) throws SystemdException {
-    String unit =
-        Calls.path(
-            "list-users",
-            call(Calls.PATH, Calls.MANAGER, "GetUnit", "s", "user@" + uid + ".service"));
+    String unit = userManagerUnit(uid);
     String service = "org.freedesktop.systemd1.Service";
     Object type = call(unit, Calls.PROPERTIES, "Get", "ss", service, "Type");
     if (!"notify-reload".equals(type)) {
