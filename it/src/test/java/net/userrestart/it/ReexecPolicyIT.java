@@ -159,18 +159,8 @@ class ReexecPolicyIT {
         box.root("sh", "-c", "cp -p \"$1\" \"$1.sur-new\" && mv \"$1.sur-new\" \"$1\"", "sh", lib);
     assertEquals(0, swap.exitCode(), swap::toString);
 
-    ExecResult run = box.toolOk("--all-users", "--reexec=needed", "-vv");
+    ExecResult run = box.toolOk("--all-users", "--reexec=needed");
 
-    // Where reloading user@UID.service is a re-exec (257 and later), PID 1 does it.
-    String type =
-        box.root("systemctl", "show", "-p", "Type", "--value", box.users().get(0).managerUnit())
-            .stdout()
-            .strip();
-    String how =
-        type.equals("notify-reload")
-            ? "re-exec through PID 1 (reload of user@UID.service)"
-            : "re-exec on each manager's socket";
-    assertTrue(run.stderr().contains(how), () -> type + ", expected " + how + ":\n" + run);
     for (SandboxUser u : box.users()) {
       Manager now = manager(u);
       assertEquals(gens.get(u).generation().reexecuted(), now.generation(), u + ": not re-executed once\n" + run);
