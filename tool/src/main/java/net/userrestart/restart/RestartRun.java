@@ -62,48 +62,16 @@ public final class RestartRun {
     Map<Integer, String> active;
     Set<Integer> kept;
     NeedCheck needs = null;
-    boolean throughPid1;
     try (SystemManager pid1 = pid1(request.timeout())) {
       active = activeManagers(pid1);
       kept = keptUsers(pid1, active);
       if (request.action() == ManagerAction.AS_NEEDED) {
         needs = new NeedCheck(PROC, ROOT, managerPids(pid1, Planner.chosen(request, active)));
       }
-      boolean reexecs =
-          request.action() == ManagerAction.REEXECUTE || request.action() == ManagerAction.AS_NEEDED;
-      throughPid1 = reexecs && !request.dryRun() && reexecThroughPid1(pid1, active.keySet());
     }
-    Workers workers = new Workers(needs, throughPid1);
     return request.dryRun()
-        ? dryRun(request, active, workers, finished)
-        : restart(request, active, kept, workers, finished);
-  }
-
-  /** What the workers of a run are given besides the plan. */
-  private record Workers(NeedCheck needs, boolean throughPid1) {}
-
-  /*
-   * Where reloading user@UID.service re-executes the manager (systemd 257 and later), a re-exec
-   * goes through PID 1: no user-owned socket is used for it, and PID 1 follows it as a job of
-   * the unit, as systemd's own helper does (docs/reexec-rule.md). All user managers run the same
-   * user@.service: one asked is enough.
-   */
-  private boolean reexecThroughPid1(SystemManager pid1, Set<Integer> active) {
-    if (active.isEmpty()) {
-      return false;
-    }
-    try {
-      boolean yes = pid1.reloadReexecutes(active.iterator().next());
-      log.debug(
-          "re-exec "
-              + (yes ? "through PID 1 (reload of user@UID.service)" : "on each manager's socket"));
-      return yes;
-    } catch (SystemdException e) {
-      log.debug(
-          "re-exec on each manager's socket: PID 1 did not say how user@.service reloads: "
-              + e.getMessage());
-      return false;
-    }
+        ? dryRun(request, active, needs, finished)
+        : restart(request, active, kept, needs, finished);
   }
 
   /* A manager whose PID cannot be had is re-executed: what it runs cannot be read. */
@@ -158,7 +126,7 @@ public final class RestartRun {
             true,
             false);
     List<Listing.Manager> managers = new ArrayList<>();
-    for (Outcome o : work(Planner.plan(probe, active, pending), new Workers(null, false), o -> {})) {
+    for (Outcome o : work(Planner.plan(probe, active, pending), null, o -> {})) {
       int uid = o.user().uid();
       managers.add(new Listing.Manager(o.user(), pids.getOrDefault(uid, 0L), o, wouldDo(o)));
     }
@@ -224,9 +192,9 @@ public final class RestartRun {
   }
 
   private List<Outcome> dryRun(
-      Request request, Map<Integer, String> active, Workers workers, Consumer<Outcome> finished)
+      Request request, Map<Integer, String> active, NeedCheck needs, Consumer<Outcome> finished)
       throws RunStoppedException {
-    return work(Planner.plan(request, active, read(), stale(request, active)), workers, finished);
+    return work(Planner.plan(request, active, read(), stale(request, active)), needs, finished);
   }
 
   /* Each user's marks are settled as soon as its outcome is known, while the others still run. */
@@ -234,7 +202,7 @@ public final class RestartRun {
       Request request,
       Map<Integer, String> active,
       Set<Integer> kept,
-      Workers workers,
+      NeedCheck needs,
       Consumer<Outcome> finished)
       throws RunStoppedException {
     try (Lock lock = store.lock()) {
@@ -244,7 +212,7 @@ public final class RestartRun {
       List<Outcome> outcomes =
           work(
               plan,
-              workers,
+              needs,
               o -> {
                 finished.accept(o);
                 settle(claim, o);
@@ -288,10 +256,9 @@ public final class RestartRun {
     }
   }
 
-  private List<Outcome> work(Plan plan, Workers workers, Consumer<Outcome> finished) {
+  private List<Outcome> work(Plan plan, NeedCheck needs, Consumer<Outcome> finished) {
     try (UserManagerConnector connector = host.userManagers()) {
-      UserWorker worker = new UserWorker(connector, log, workers.needs(), workers.throughPid1());
-      return new Restarter(worker).run(plan, finished);
+      return new Restarter(new UserWorker(connector, log, needs)).run(plan, finished);
     }
   }
 

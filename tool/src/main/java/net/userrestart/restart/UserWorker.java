@@ -29,22 +29,16 @@ public final class UserWorker {
   private final UserManagerConnector connector;
   private final Log log;
   private final NeedCheck needs;
-  private final boolean throughPid1;
 
   public UserWorker(UserManagerConnector connector, Log log) {
-    this(connector, log, null, false);
+    this(connector, log, null);
   }
 
-  /**
-   * @param needs decides for a plan whose action is {@link ManagerAction#AS_NEEDED}
-   * @param throughPid1 re-execute by reloading user@UID.service on PID 1, where that is a re-exec
-   */
-  public UserWorker(
-      UserManagerConnector connector, Log log, NeedCheck needs, boolean throughPid1) {
+  /** @param needs decides for a plan whose action is {@link ManagerAction#AS_NEEDED} */
+  public UserWorker(UserManagerConnector connector, Log log, NeedCheck needs) {
     this.connector = connector;
     this.log = log;
     this.needs = needs;
-    this.throughPid1 = throughPid1;
   }
 
   /** Runs the plan for {@code user}; the deadline starts now. */
@@ -124,19 +118,10 @@ public final class UserWorker {
       log.debug(who() + "connected, systemd " + manager.version() + resent());
     }
 
-    /*
-     * The manager drops this connection once its new self is up. Through PID 1, the connection is
-     * closed first and PID 1's job ends once the new self said it is ready.
-     */
+    /* The manager drops this connection once its new self is up. */
     private void reexecute() throws SystemdException {
       step = Step.REEXECUTE;
-      if (throughPid1) {
-        manager.close();
-        manager = null;
-        connector.reexecThroughPid1(user.uid(), deadline);
-      } else {
-        manager.reexecute();
-      }
+      manager.reexecute();
     }
 
     private void reconnect() throws SystemdException {

@@ -267,25 +267,6 @@ public final class DBusSystemManager implements SystemManager {
         "list-users", call(Calls.PATH, Calls.MANAGER, "GetUnit", "s", "user@" + uid + ".service"));
   }
 
-  /*
-   * Type=notify-reload with ReloadSignal=SIGRTMIN+25: PID 1 reloads user@UID.service by sending
-   * that signal, which makes the manager re-execute itself (user@.service, systemd 257 and later).
-   * SIGRTMIN is 34 under glibc and musl on Linux.
-   */
-  private static final int RTMIN_PLUS_25 = 34 + 25;
-
-  @Override
-  public boolean reloadReexecutes(int uid) throws SystemdException {
-    String unit = userManagerUnit(uid);
-    String service = "org.freedesktop.systemd1.Service";
-    Object type = call(unit, Calls.PROPERTIES, "Get", "ss", service, "Type");
-    if (!"notify-reload".equals(type)) {
-      return false;
-    }
-    Object signal = call(unit, Calls.PROPERTIES, "Get", "ss", service, "ReloadSignal");
-    return signal instanceof Number n && n.intValue() == RTMIN_PLUS_25;
-  }
-
   /** Calls a read-only method of PID 1 and returns the first value of its reply. */
   private Object call(String path, String iface, String member, String signature, Object... args)
       throws SystemdException {

@@ -244,25 +244,6 @@ final class DBusUserManager implements UserManager {
     return loaded;
   }
 
-  /**
-   * ReloadUnit of {@code unit}, then waits for its job: on PID 1, for user@UID.service, where a
-   * reload is the manager's re-exec. A job that ends other than "done" is a failure.
-   */
-  void reloadUnit(String step, String unit) throws SystemdException {
-    // JobRemoved goes to every connection of the private socket; asked for all the same.
-    call(step, Calls.MANAGER, "Subscribe", null, "");
-    String job =
-        Calls.jobPath(step, call(step, Calls.MANAGER, "ReloadUnit", "ss", "o", unit, "replace"));
-    JobResult r = awaitJobs(List.of(job)).get(job);
-    if (r == null) {
-      throw SystemdException.timeout(
-          step, "PID 1's reload of " + unit + " did not finish within the deadline");
-    }
-    if (!"done".equals(r.result())) {
-      throw SystemdException.failed(step, "PID 1's reload of " + unit + ": " + r.result());
-    }
-  }
-
   @Override
   public Map<String, String> activeStates(Collection<String> units) throws SystemdException {
     Map<String, String> states = new HashMap<>();

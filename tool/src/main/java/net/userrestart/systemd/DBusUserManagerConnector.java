@@ -3,11 +3,8 @@ package net.userrestart.systemd;
 
 import java.io.IOException;
 import java.net.SocketTimeoutException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import net.userrestart.log.Shown;
 
 /**
@@ -65,40 +62,6 @@ public final class DBusUserManagerConnector implements UserManagerConnector {
         "no answer from the user manager within the deadline"
             + (last == null ? "" : " (" + last.getMessage() + ")"));
   }
-
-  /*
-   * PID 1's socket is root's: no guard, but it must be a socket owned by root, not a link. The
-   * connection is read as a user manager's is (PID 1 speaks the same Manager interface), keeping
-   * JobRemoved signals, which PID 1 sends to every connection on its private socket.
-   */
-  @Override
-  public void reexecThroughPid1(int uid, Deadline deadline) throws SystemdException {
-    String step = "reexecute";
-    try {
-      // By number: a name lookup may hang on the user database.
-      Map<String, Object> attrs =
-          Files.readAttributes(PID1_SOCKET, "unix:uid,mode", LinkOption.NOFOLLOW_LINKS);
-      boolean socket = attrs.get("mode") instanceof Integer mode && (mode & 0170000) == 0140000;
-      if (!socket || !Integer.valueOf(0).equals(attrs.get("uid"))) {
-        throw SystemdException.failed(step, PID1_SOCKET + " is not root's socket");
-      }
-    } catch (IOException e) {
-      throw SystemdException.failed(step, "cannot use " + PID1_SOCKET + ": " + e.getMessage());
-    }
-    PeerLink link;
-    try {
-      link = PeerLink.connect(PID1_SOCKET, deadline.nanos(), "JobRemoved", MAX_HELD);
-    } catch (IOException | RuntimeException e) {
-      throw SystemdException.failed(
-          step, "cannot connect to " + PID1_SOCKET + ": " + Shown.of(SystemdException.rootCause(e)));
-    }
-    try (DBusUserManager pid1 = new DBusUserManager(link, deadline)) {
-      pid1.handshake();
-      pid1.reloadUnit(step, "user@" + uid + ".service");
-    }
-  }
-
-  private static final Path PID1_SOCKET = Path.of("/run/systemd/private");
 
   private DBusUserManager open(int uid, SocketGuard.Checked checked, Deadline deadline)
       throws SystemdException {

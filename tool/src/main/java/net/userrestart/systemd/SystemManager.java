@@ -20,15 +20,6 @@ public interface SystemManager extends AutoCloseable {
   /** The main PID of {@code user@UID.service}, or 0 when it has none. */
   long managerPid(int uid) throws SystemdException;
 
-  /**
-   * Whether reloading {@code user@UID.service} re-executes the user manager (Type=notify-reload,
-   * ReloadSignal=SIGRTMIN+25: systemd 257 and later), which {@link
-   * UserManagerConnector#reexecThroughPid1} needs.
-   */
-  default boolean reloadReexecutes(int uid) throws SystemdException {
-    return false;
-  }
-
   @Override
   void close();
 }

@@ -10,16 +10,6 @@ public interface UserManagerConnector extends AutoCloseable {
    */
   UserManager connect(int uid, Deadline deadline) throws SystemdException;
 
-  /**
-   * Re-executes user {@code uid}'s manager through PID 1: reloads {@code user@UID.service} on
-   * PID 1's own socket and waits for the job, by {@code deadline}. Only where {@link
-   * SystemManager#reloadReexecutes} says a reload is a re-exec. No user-owned socket is used.
-   */
-  default void reexecThroughPid1(int uid, Deadline deadline) throws SystemdException {
-    throw new SystemdException(
-        SystemdException.Kind.FAILED, "reexecute", "no re-exec through PID 1 here");
-  }
-
   /** Releases what the connector holds across connections. */
   @Override
   default void close() {}

@@ -110,23 +110,6 @@ class UserWorkerTest {
     assertEquals(List.of("connect", "list [app.service, pw.service]", "close"), fake.calls());
   }
 
-  @Test
-  void throughPid1TheConnectionIsClosedFirstAndNoReexecuteIsSentOnIt() {
-    fake.states.put("app.service", "active");
-    worker = new UserWorker(connector, Log.silent(), null, true);
-    Outcome o = run(ManagerAction.REEXECUTE, restart("app.service"));
-    assertInstanceOf(Outcome.Restarted.class, o);
-    assertEquals(
-        List.of(
-            "connect", "close", "reexec-through-pid1", "connect", "list [app.service]",
-            "try-restart app.service", "await 1", "close"),
-        fake.calls());
-    fake.reexecuteError = FakeConnector.failed("reexecute", "PID 1's reload of user@1000.service: failed");
-    Outcome failed = run(ManagerAction.REEXECUTE, restart("app.service"));
-    assertEquals(Step.REEXECUTE, assertInstanceOf(Outcome.Failed.class, failed).step());
-  }
-
-  @Test
   void aTemplateWithNoRunningInstanceIsReportedAndSettledEvenWhenAnotherUnitFails() {
     fake.states.put("bad.service", "active");
     fake.jobResults.put("bad.service", "failed");

@@ -49,16 +49,6 @@ public final class FakeConnector implements UserManagerConnector {
     }
   }
 
-  /** Recorded in the user's calls as "reexec-through-pid1"; fails with its reexecuteError. */
-  @Override
-  public void reexecThroughPid1(int uid, Deadline deadline) throws SystemdException {
-    FakeUser user = user(uid);
-    user.record("reexec-through-pid1");
-    if (user.reexecuteError != null) {
-      throw user.reexecuteError;
-    }
-  }
-
   /** The most managers that were connected at once (between connect and close). */
   public int maxConcurrent() {
     return maxOpen.get();
@@ -138,7 +128,7 @@ public final class FakeConnector implements UserManagerConnector {
       return closes.get();
     }
 
-    void record(String call) {
+    private void record(String call) {
       synchronized (calls) {
         calls.add(call);
       }
