@@ -206,6 +206,11 @@ taken='$1 ~ /^sur-user[0-9]+$/ || ($3 >= first && $3 <= last) { found = 1 } END 
 if awk -F: -v first="$first_uid" -v last="$end" "$taken" /etc/passwd; then
   fail "sur-user* or a uid within $first_uid..$end already exists in /etc/passwd"
 fi
+# logind starts every lingering user's manager at once, and each one's pam_systemd (as root) keeps
+# a connection to logind's Varlink socket open until its session is set up; logind of systemd 262
+# refuses more than 128 per UID at once ("Per-UID connection limit of 128 for '0' reached"), and
+# the managers past that fail. 252 goes through the system bus, which allows 256.
+linger_batch=100
 uid=$first_uid
 while [ "$uid" -le "$end" ]; do
   n=$((uid - first_uid + 1))
@@ -213,7 +218,8 @@ while [ "$uid" -le "$end" ]; do
   echo "$name:x:$uid:$uid:sandbox user $n:/home/$name:/bin/sh" >>/etc/passwd
   echo "$name:x:$uid:" >>/etc/group
   echo "$name:*:19000:0:99999:7:::" >>/etc/shadow
-  : >"/var/lib/systemd/linger/$name"
+  # Only the first batch lingers from boot (see sur-linger-batches below).
+  [ "$n" -gt "$linger_batch" ] || : >"/var/lib/systemd/linger/$name"
   uid=$((uid + 1))
 done
 if [ "$users" -gt 0 ]; then
@@ -225,6 +231,40 @@ if [ "$users" -gt 0 ]; then
     chown "$uid:$uid" "/home/sur-user$((uid - first_uid + 1))"
     uid=$((uid + 1))
   done
+fi
+
+# The other users linger in batches, each once the previous batch's managers are up.
+if [ "$users" -gt "$linger_batch" ]; then
+  mkdir -p /usr/local/sbin
+  cat >/usr/local/sbin/sur-linger-batches <<'EOS'
+#!/bin/sh
+# Arguments: BATCH FIRST_UID LAST_UID. Users up to FIRST_UID+BATCH-1 linger from boot already.
+b=$1 f=$2 e=$3
+s=$f
+while [ "$s" -le "$e" ]; do
+  l=$((s + b - 1))
+  [ "$l" -le "$e" ] || l=$e
+  if [ "$s" -ge $((f + b)) ]; then
+    loginctl enable-linger $(seq -f 'sur-user%.0f' $((s - f + 1)) $((l - f + 1))) || true
+  fi
+  # Waits for the batch's managers (merging with logind's start jobs); failures show in the probe.
+  systemctl start $(seq -f 'user@%.0f.service' "$s" "$l") || true
+  s=$((l + 1))
+done
+EOS
+  chmod 755 /usr/local/sbin/sur-linger-batches
+  cat >/etc/systemd/system/sur-linger-batches.service <<EOS
+[Unit]
+Description=Lingering the sandbox's users in batches of $linger_batch
+Requires=systemd-logind.service
+After=systemd-logind.service dbus.service systemd-user-sessions.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+TimeoutStartSec=infinity
+ExecStart=/usr/local/sbin/sur-linger-batches $linger_batch $first_uid $end
+EOS
+  echo 'Wants=sur-linger-batches.service' >>/etc/systemd/system/sandbox.target
 fi
 
 # User units, enabled for every user manager.
