@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,15 +75,12 @@ public final class RestartRun {
 
   /* A manager whose PID cannot be had is re-executed: what it runs cannot be read. */
   private Map<Integer, Long> managerPids(SystemManager pid1, Map<Integer, String> chosen) {
-    Map<Integer, Long> pids = new HashMap<>();
-    for (int uid : chosen.keySet()) {
-      try {
-        pids.put(uid, pid1.managerPid(uid));
-      } catch (SystemdException e) {
-        log.debug("user " + uid + ": no main PID from PID 1: " + e.getMessage());
-      }
+    try {
+      return pid1.managerPids(chosen.keySet());
+    } catch (SystemdException e) {
+      log.debug("no main PIDs from PID 1: " + e.getMessage());
+      return Map.of();
     }
-    return pids;
   }
 
   /*
@@ -141,9 +137,9 @@ public final class RestartRun {
     checkHost();
     List<ActiveManager> managers = new ArrayList<>();
     try (SystemManager pid1 = pid1(timeout)) {
-      for (Map.Entry<Integer, String> e : activeManagers(pid1).entrySet()) {
-        managers.add(new ActiveManager(e.getKey(), e.getValue(), pid1.managerPid(e.getKey())));
-      }
+      Map<Integer, String> active = activeManagers(pid1);
+      Map<Integer, Long> pids = pid1.managerPids(active.keySet());
+      active.forEach((uid, name) -> managers.add(new ActiveManager(uid, name, pids.getOrDefault(uid, 0L))));
     } catch (SystemdException e) {
       throw pid1Unavailable(e);
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.systemd;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +23,9 @@ final class Calls {
   static final String PATH = "/org/freedesktop/systemd1";
   static final String MANAGER = "org.freedesktop.systemd1.Manager";
   static final String PROPERTIES = "org.freedesktop.DBus.Properties";
+
+  /* Where PID 1's unit objects live; a unit's path is this and its name escaped. */
+  private static final String UNIT_PREFIX = PATH + "/unit/";
 
   /* Where systemd's job objects live; a job path is this and the job's number. */
   private static final String JOB_PREFIX = PATH + "/job/";
@@ -51,6 +55,27 @@ final class Calls {
       throw SystemdException.failed(
           step, "cannot send " + member + ": " + SystemdException.rootCause(e));
     }
+  }
+
+  /**
+   * A unit's object path, as systemd makes it (sd_bus_path_encode): every byte but an ASCII letter
+   * or digit, and a leading digit, written as _ and two hex digits. What GetUnit would answer,
+   * without the call.
+   */
+  static String unitPath(String unit) {
+    StringBuilder path = new StringBuilder(UNIT_PREFIX);
+    byte[] bytes = unit.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < bytes.length; i++) {
+      int b = bytes[i] & 0xff;
+      boolean plain =
+          (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (i > 0 && b >= '0' && b <= '9');
+      if (plain) {
+        path.append((char) b);
+      } else {
+        path.append('_').append(Character.forDigit(b >> 4, 16)).append(Character.forDigit(b & 0xf, 16));
+      }
+    }
+    return path.toString();
   }
 
   /** As below, for PID 1, whose replies are trusted as to their signature. */

@@ -6,7 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -69,6 +73,20 @@ public final class DBusSystemManager implements SystemManager {
         String path, String iface, String member, String signature, long untilNanos, Object... args)
         throws SystemdException;
 
+    /**
+     * The same read-only call on each of {@code paths}; the replies in that order, null where none
+     * came by {@code untilNanos}. One after the other here; {@link Private} sends them all at once.
+     */
+    default List<Message> callEach(
+        List<String> paths, String iface, String member, String signature, long untilNanos, Object... args)
+        throws SystemdException {
+      List<Message> replies = new ArrayList<>();
+      for (String path : paths) {
+        replies.add(call(path, iface, member, signature, untilNanos, args));
+      }
+      return replies;
+    }
+
     void close();
   }
 
@@ -82,6 +100,31 @@ public final class DBusSystemManager implements SystemManager {
       } catch (IOException e) {
         throw PeerLink.failure("list-users", "PID 1", e);
       }
+    }
+
+    /* All sent before any reply is read: one round trip, not one per path. */
+    @Override
+    public List<Message> callEach(
+        List<String> paths, String iface, String member, String signature, long untilNanos, Object... args)
+        throws SystemdException {
+      Message[] replies = new Message[paths.size()];
+      Map<Long, Integer> asked = new HashMap<>();
+      try {
+        for (int i = 0; i < paths.size(); i++) {
+          long serial = peer.send("list-users", paths.get(i), iface, member, signature, untilNanos, args).getSerial();
+          asked.put(serial, i);
+        }
+        while (!asked.isEmpty()) {
+          Message m = peer.reply(asked.keySet(), untilNanos, null);
+          if (m == null) {
+            break;
+          }
+          replies[asked.remove(m.getReplySerial())] = m;
+        }
+      } catch (IOException e) {
+        throw PeerLink.failure("list-users", "PID 1", e);
+      }
+      return Arrays.asList(replies);
     }
 
     @Override
@@ -255,16 +298,38 @@ public final class DBusSystemManager implements SystemManager {
     return new Listed(List.copyOf(active), List.copyOf(starting));
   }
 
+  /* MainPID of each user@UID.service object, at the path GetUnit would give: no GetUnit call each. */
   @Override
-  public long managerPid(int uid) throws SystemdException {
-    Object value =
-        call(userManagerUnit(uid), Calls.PROPERTIES, "Get", "ss", "org.freedesktop.systemd1.Service", "MainPID");
-    return value instanceof Number n ? n.longValue() : 0;
-  }
-
-  private String userManagerUnit(int uid) throws SystemdException {
-    return Calls.path(
-        "list-users", call(Calls.PATH, Calls.MANAGER, "GetUnit", "s", "user@" + uid + ".service"));
+  public Map<Integer, Long> managerPids(Collection<Integer> uids) throws SystemdException {
+    List<Integer> order = List.copyOf(uids);
+    List<String> paths = order.stream().map(uid -> Calls.unitPath("user@" + uid + ".service")).toList();
+    List<Message> replies =
+        link.callEach(
+            paths,
+            Calls.PROPERTIES,
+            "Get",
+            "ss",
+            System.nanoTime() + timeout.toNanos(),
+            "org.freedesktop.systemd1.Service",
+            "MainPID");
+    Map<Integer, Long> pids = new HashMap<>();
+    for (int i = 0; i < order.size(); i++) {
+      Message reply = replies.get(i);
+      if (reply == null) {
+        throw SystemdException.timeout("list-users", "PID 1 did not answer Get MainPID");
+      }
+      try {
+        if (Calls.value("list-users", "Get", reply) instanceof Number n && n.longValue() > 0) {
+          pids.put(order.get(i), n.longValue());
+        }
+      } catch (SystemdException e) {
+        if (e.dbusError() == null) {
+          throw e;
+        }
+        // No such unit (stopped since it was listed): no PID to give.
+      }
+    }
+    return pids;
   }
 
   /** Calls a read-only method of PID 1 and returns the first value of its reply. */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.systemd;
 
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 /** PID 1, as far as this tool needs it. */
 public interface SystemManager extends AutoCloseable {
@@ -17,8 +19,11 @@ public interface SystemManager extends AutoCloseable {
     return List.of();
   }
 
-  /** The main PID of {@code user@UID.service}, or 0 when it has none. */
-  long managerPid(int uid) throws SystemdException;
+  /**
+   * The main PID of each {@code user@UID.service} of {@code uids}, all asked at once; a UID is
+   * missing where PID 1 gave none (no such unit, no main PID). Throws when PID 1 does not answer.
+   */
+  Map<Integer, Long> managerPids(Collection<Integer> uids) throws SystemdException;
 
   @Override
   void close();

@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -794,8 +796,10 @@ class MainTest {
         }
 
         @Override
-        public long managerPid(int uid) {
-          return 100 + uid;
+        public Map<Integer, Long> managerPids(Collection<Integer> uids) {
+          Map<Integer, Long> pids = new HashMap<>();
+          uids.forEach(uid -> pids.put(uid, 100L + uid));
+          return pids;
         }
 
         @Override

@@ -20,6 +20,13 @@ class CallsTest {
   }
 
   @Test
+  void aUnitsObjectPathIsItsNameEscapedAsSystemdEscapesIt() {
+    assertEquals("/org/freedesktop/systemd1/unit/user_401000_2eservice", Calls.unitPath("user@1000.service"));
+    assertEquals("/org/freedesktop/systemd1/unit/_31x_2dy_5cz", Calls.unitPath("1x-y\\z"));
+    assertEquals("/org/freedesktop/systemd1/unit/a_c3_a9", Calls.unitPath("a\u00e9"));
+  }
+
+  @Test
   void unitRowsKeepWhatIsWellFormed() {
     List<?> rows =
         List.of(

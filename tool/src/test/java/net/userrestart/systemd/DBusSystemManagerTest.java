@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import net.userrestart.testutil.Threads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -64,6 +65,30 @@ class DBusSystemManagerTest {
   }
 
   @Test
+  void theManagersMainPidsAreAskedAtTheirUnitsPathsAllAtOnce() throws Exception {
+    Map<String, Long> pids =
+        Map.of("/org/freedesktop/systemd1/unit/user_401000_2eservice", 4242L,
+            "/org/freedesktop/systemd1/unit/user_400_2eservice", 4343L,
+            "/org/freedesktop/systemd1/unit/user_401002_2eservice", 0L);
+    peer.on("Get", (call, session) -> {
+      Long pid = pids.get(call.path());
+      if (!call.arg(1).equals("MainPID")) {
+        session.error(call, "org.freedesktop.DBus.Error.UnknownProperty", call.arg(1));
+      } else if (pid == null) {
+        session.error(call, "org.freedesktop.systemd1.NoSuchUnit", "no unit at " + call.path());
+      } else {
+        session.reply(call, "v", new FakePeer.Variant("u", pid));
+      }
+    }).start();
+    try (DBusSystemManager pid1 = DBusSystemManager.start(peer.socket()).await(Duration.ofSeconds(5))) {
+      // 1001 has no unit (stopped since it was listed), 1002 no main PID: neither is given.
+      assertEquals(Map.of(1000, 4242L, 0, 4343L), pid1.managerPids(List.of(1000, 0, 1001, 1002)));
+    }
+    assertEquals(4, peer.callsOf("Get"));
+    assertEquals(0, peer.callsOf("GetUnit"));
+  }
+
+  @Test
   void givingUpStopsTheConnectingThreadAndItsCalls() throws Exception {
     peer.on("ListUnitsByPatterns", (call, session) -> {}).start();
     SystemdException e =
@@ -86,7 +111,7 @@ class DBusSystemManagerTest {
     try (DBusSystemManager pid1 = DBusSystemManager.start(peer.socket()).await(Duration.ofSeconds(5))) {
       peer.close();
       Threads.sleep(200);
-      SystemdException e = assertThrows(SystemdException.class, () -> pid1.managerPid(1000));
+      SystemdException e = assertThrows(SystemdException.class, () -> pid1.managerPids(List.of(1000)));
       assertEquals("list-users", e.step());
     }
   }
