@@ -131,14 +131,6 @@ final class Calls {
     }
   }
 
-  /** An object path from a reply, or a failure naming what came instead. */
-  static String path(String step, Object value) throws SystemdException {
-    if (value instanceof DBusPath p) {
-      return p.getPath();
-    }
-    throw SystemdException.failed(step, "unexpected reply " + describe(value));
-  }
-
   /** A job path from a reply, or a protocol error naming what came instead. */
   static String jobPath(String step, Object value) throws SystemdException {
     if (value instanceof DBusPath p && isJobPath(p.getPath())) {

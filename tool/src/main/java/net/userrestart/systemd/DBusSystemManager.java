@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -107,24 +106,15 @@ public final class DBusSystemManager implements SystemManager {
     public List<Message> callEach(
         List<String> paths, String iface, String member, String signature, long untilNanos, Object... args)
         throws SystemdException {
-      Message[] replies = new Message[paths.size()];
-      Map<Long, Integer> asked = new HashMap<>();
       try {
-        for (int i = 0; i < paths.size(); i++) {
-          long serial = peer.send("list-users", paths.get(i), iface, member, signature, untilNanos, args).getSerial();
-          asked.put(serial, i);
+        List<Long> serials = new ArrayList<>();
+        for (String path : paths) {
+          serials.add(peer.send("list-users", path, iface, member, signature, untilNanos, args).getSerial());
         }
-        while (!asked.isEmpty()) {
-          Message m = peer.reply(asked.keySet(), untilNanos, null);
-          if (m == null) {
-            break;
-          }
-          replies[asked.remove(m.getReplySerial())] = m;
-        }
+        return peer.replies(serials, untilNanos, null);
       } catch (IOException e) {
         throw PeerLink.failure("list-users", "PID 1", e);
       }
-      return Arrays.asList(replies);
     }
 
     @Override

@@ -157,22 +157,19 @@ final class DBusUserManager implements UserManager {
   public LoadState loadState() throws SystemdException {
     String step = "decide";
     List<String> names = List.of("UnitsLoadTimestamp", "GeneratorsStartTimestamp", "UnitPath");
-    Map<Long, Integer> asked = new HashMap<>();
     Object[] values = new Object[names.size()];
     try {
-      for (int i = 0; i < names.size(); i++) {
-        long serial =
-            send(step, Calls.PROPERTIES, "Get", "ss", Calls.MANAGER, names.get(i)).getSerial();
-        asked.put(serial, i);
+      List<Long> serials = new ArrayList<>();
+      for (String name : names) {
+        serials.add(send(step, Calls.PROPERTIES, "Get", "ss", Calls.MANAGER, name).getSerial());
       }
-      while (!asked.isEmpty()) {
-        Message m = link.reply(asked.keySet(), deadline.nanos(), jobSignals);
-        if (m == null) {
+      List<Message> replies = link.replies(serials, deadline.nanos(), jobSignals);
+      for (int i = 0; i < names.size(); i++) {
+        if (replies.get(i) == null) {
           throw SystemdException.timeout(step, "Get got no reply within the deadline");
         }
-        int i = asked.remove(m.getReplySerial());
         try {
-          values[i] = Calls.value(step, "Get", "v", m);
+          values[i] = Calls.value(step, "Get", "v", replies.get(i));
         } catch (SystemdException e) {
           if (e.dbusError() == null) {
             throw e;

@@ -16,8 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import jdk.net.ExtendedSocketOptions;
 import net.userrestart.log.Shown;
@@ -166,6 +169,27 @@ final class PeerLink implements AutoCloseable {
         await(SelectionKey.OP_WRITE, untilNanos, "it does not read what is sent");
       }
     }
+  }
+
+  /**
+   * The replies to the calls sent as {@code serials}, in that order, read as they come; null for
+   * each that had none by {@code untilNanos}. Signals as in {@link #reply}.
+   */
+  List<Message> replies(List<Long> serials, long untilNanos, Consumer<DBusSignal> signals)
+      throws IOException {
+    Map<Long, Integer> awaited = new HashMap<>();
+    for (int i = 0; i < serials.size(); i++) {
+      awaited.put(serials.get(i), i);
+    }
+    Message[] replies = new Message[serials.size()];
+    while (!awaited.isEmpty()) {
+      Message m = reply(awaited.keySet(), untilNanos, signals);
+      if (m == null) {
+        break;
+      }
+      replies[awaited.remove(m.getReplySerial())] = m;
+    }
+    return Arrays.asList(replies);
   }
 
   /**

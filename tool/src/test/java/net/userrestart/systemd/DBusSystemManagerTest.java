@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import net.userrestart.testutil.Threads;
@@ -70,14 +71,23 @@ class DBusSystemManagerTest {
         Map.of("/org/freedesktop/systemd1/unit/user_401000_2eservice", 4242L,
             "/org/freedesktop/systemd1/unit/user_400_2eservice", 4343L,
             "/org/freedesktop/systemd1/unit/user_401002_2eservice", 0L);
+    // Nothing is answered before the fourth call has come: calls sent one after the other, each
+    // waiting for its reply, would get none.
+    List<FakePeer.Call> held = new ArrayList<>();
     peer.on("Get", (call, session) -> {
-      Long pid = pids.get(call.path());
-      if (!call.arg(1).equals("MainPID")) {
-        session.error(call, "org.freedesktop.DBus.Error.UnknownProperty", call.arg(1));
-      } else if (pid == null) {
-        session.error(call, "org.freedesktop.systemd1.NoSuchUnit", "no unit at " + call.path());
-      } else {
-        session.reply(call, "v", new FakePeer.Variant("u", pid));
+      held.add(call);
+      if (held.size() < 4) {
+        return;
+      }
+      for (FakePeer.Call c : held) {
+        Long pid = pids.get(c.path());
+        if (!c.arg(1).equals("MainPID")) {
+          session.error(c, "org.freedesktop.DBus.Error.UnknownProperty", c.arg(1));
+        } else if (pid == null) {
+          session.error(c, "org.freedesktop.systemd1.NoSuchUnit", "no unit at " + c.path());
+        } else {
+          session.reply(c, "v", new FakePeer.Variant("u", pid));
+        }
       }
     }).start();
     try (DBusSystemManager pid1 = DBusSystemManager.start(peer.socket()).await(Duration.ofSeconds(5))) {
