@@ -83,7 +83,7 @@ public record SandboxSpec(
 
   /**
    * 30 s plus 1 s per user: a safety net. On two cores systemd 252 starts 100 users in under 30 s;
-   * 262 starts two or three user managers a second (200 users: 84 s).
+   * 262 starts two or three user managers a second (200 users: 72 to 84 s).
    */
   public static Duration defaultBootTimeout(int users) {
     return Duration.ofSeconds(30).plusSeconds(users);
