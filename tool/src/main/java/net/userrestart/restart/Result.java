@@ -85,8 +85,10 @@ public sealed interface Result permits Result.JobEnd, Result.OtherJobEnd, Result
   enum NoJob implements Result {
     /** The unit does not run (for a template: no instance runs); nothing to do. */
     INACTIVE("inactive", true),
-    /** The unit is not loaded; nothing to do. */
+    /** The unit is loaded but has no unit file; nothing to do. */
     NOT_FOUND("not-found", true),
+    /** The unit is not loaded, so it does not run; nothing to do. */
+    NOT_LOADED("not-loaded", true),
     /** Dry run: the unit runs and would be restarted. */
     WOULD_RESTART("would-restart", true),
     /** Dry run: the unit runs and would be reloaded (or restarted). */

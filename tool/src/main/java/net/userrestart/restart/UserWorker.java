@@ -159,10 +159,10 @@ public final class UserWorker {
           }
         } else {
           // For a template, no instance runs: nothing to do, which also settles the mark.
-          boolean loaded =
+          Result why =
               UnitName.isTemplate(mark.unit())
-                  || UnitState.of(states.get(mark.unit())) != UnitState.NOT_FOUND;
-          Result why = loaded ? NoJob.INACTIVE : NoJob.NOT_FOUND;
+                  ? NoJob.INACTIVE
+                  : UnitState.of(states.get(mark.unit())).noJob();
           results.add(new UnitResult(mark.unit(), UnitResult.actionFor(mark.kind()), why, ""));
         }
       }
@@ -174,8 +174,7 @@ public final class UserWorker {
           reasons.put(r, Reason.STALE);
           requests.add(r);
         } else { // it stopped since the scan: nothing runs the old files
-          Result why =
-              UnitState.of(states.get(unit)) == UnitState.NOT_FOUND ? NoJob.NOT_FOUND : NoJob.INACTIVE;
+          Result why = UnitState.of(states.get(unit)).noJob();
           results.add(new UnitResult(unit, JobAction.TRY_RESTART, why, "", Reason.STALE));
         }
       }

@@ -217,23 +217,10 @@ final class DBusUserManager implements UserManager {
     return paths;
   }
 
-  /* ListUnitsByPatterns lists loaded units only; ListUnitsByNames would load the others. */
   @Override
   public Set<String> loaded(Collection<String> units) throws SystemdException {
-    List<String> patterns = new ArrayList<>();
-    for (String unit : units) {
-      patterns.add(
-          UnitName.isTemplate(unit)
-              ? UnitName.instancePattern(unit)
-              : UnitName.literalPattern(unit));
-    }
     Set<String> loaded = new TreeSet<>();
-    if (patterns.isEmpty()) {
-      return loaded;
-    }
-    Object rows =
-        call("decide", Calls.MANAGER, "ListUnitsByPatterns", "asas", UNIT_ROWS, List.of(), patterns);
-    for (UnitStatus status : Calls.units(rows)) {
+    for (UnitStatus status : listLoaded("decide", units)) {
       if (!"not-found".equals(status.loadState())) {
         loaded.add(status.name());
       }
@@ -244,44 +231,31 @@ final class DBusUserManager implements UserManager {
   @Override
   public Map<String, String> activeStates(Collection<String> units) throws SystemdException {
     Map<String, String> states = new HashMap<>();
-    List<String> names = new ArrayList<>();
-    List<String> patterns = new ArrayList<>();
-    for (String unit : units) {
-      if (UnitName.isTemplate(unit)) {
-        patterns.add(UnitName.instancePattern(unit));
-      } else {
-        names.add(unit);
-      }
-    }
-    if (!names.isEmpty()) {
-      collect(
-          call("list-units", Calls.MANAGER, "ListUnitsByNames", "as", UNIT_ROWS, names),
-          states,
-          Set.copyOf(names));
-    }
-    if (!patterns.isEmpty()) {
-      collect(
-          call(
-              "list-units",
-              Calls.MANAGER,
-              "ListUnitsByPatterns",
-              "asas",
-              UNIT_ROWS,
-              List.of(),
-              patterns),
-          states,
-          null);
+    for (UnitStatus status : listLoaded("list-units", units)) {
+      String state = "not-found".equals(status.loadState()) ? "not-found" : status.activeState();
+      states.put(status.name(), state);
     }
     return states;
   }
 
-  private static void collect(Object rows, Map<String, String> states, Set<String> only) {
-    for (UnitStatus status : Calls.units(rows)) {
-      if (only == null || only.contains(status.name())) {
-        String state = "not-found".equals(status.loadState()) ? "not-found" : status.activeState();
-        states.put(status.name(), state);
-      }
+  /*
+   * The loaded units among units, a template standing for its instances. By pattern: asking by
+   * name (ListUnitsByNames) would load each unit that is not, to answer, in every manager asked.
+   */
+  private List<UnitStatus> listLoaded(String step, Collection<String> units)
+      throws SystemdException {
+    List<String> patterns = new ArrayList<>();
+    for (String unit : units) {
+      patterns.add(
+          UnitName.isTemplate(unit)
+              ? UnitName.instancePattern(unit)
+              : UnitName.literalPattern(unit));
     }
+    if (patterns.isEmpty()) {
+      return List.of();
+    }
+    return Calls.units(
+        call(step, Calls.MANAGER, "ListUnitsByPatterns", "asas", UNIT_ROWS, List.of(), patterns));
   }
 
   /*

@@ -52,8 +52,10 @@ public interface UserManager extends AutoCloseable {
   }
 
   /**
-   * The ActiveState of each named unit ("active", "inactive", "not-found"…). For a template name
-   * such as {@code app@.service}, each loaded instance appears under its own name instead.
+   * The ActiveState of each named unit that is loaded ("active", "inactive"…; "not-found" for one
+   * loaded without a unit file); a unit that is not loaded is absent, and is not loaded by asking.
+   * For a template name such as {@code app@.service}, each loaded instance appears under its own
+   * name instead.
    */
   Map<String, String> activeStates(Collection<String> units) throws SystemdException;
 

@@ -181,17 +181,20 @@ class UserWorkerTest {
     fake.states.put("stopped.service", "inactive");
     fake.states.put("broken.service", "failed");
     fake.states.put("starting.service", "activating");
+    fake.states.put("fileless.service", "not-found");
     Outcome o =
         run(
             ManagerAction.NONE,
             restart("stopped.service"),
             restart("broken.service"),
             restart("gone.service"),
+            restart("fileless.service"),
             restart("starting.service"));
     Outcome.Restarted r = assertInstanceOf(Outcome.Restarted.class, o);
     assertTrue(r.units().contains(new UnitResult("stopped.service", JobAction.TRY_RESTART, NoJob.INACTIVE, "")));
     assertTrue(r.units().contains(new UnitResult("broken.service", JobAction.TRY_RESTART, NoJob.INACTIVE, "")));
-    assertTrue(r.units().contains(new UnitResult("gone.service", JobAction.TRY_RESTART, NoJob.NOT_FOUND, "")));
+    assertTrue(r.units().contains(new UnitResult("gone.service", JobAction.TRY_RESTART, NoJob.NOT_LOADED, "")));
+    assertTrue(r.units().contains(new UnitResult("fileless.service", JobAction.TRY_RESTART, NoJob.NOT_FOUND, "")));
     assertTrue(r.units().contains(new UnitResult("starting.service", JobAction.TRY_RESTART, JobEnd.DONE, "")));
     assertEquals(
         List.of("try-restart starting.service"),

@@ -34,8 +34,8 @@ import java.util.regex.Pattern;
  * the header fields), the header fields as an array of (byte code, variant), padding to 8, the
  * body. Replies are little-endian; calls are read in either endianness.
  *
- * <p>By default it answers like systemd: {@code Get(Version)}, {@code ListUnitsByNames}, {@code
- * ListUnitsByPatterns}, {@code TryRestartUnit} and {@code ReloadOrTryRestartUnit} (a job path,
+ * <p>By default it answers like systemd: {@code Get(Version)}, {@code ListUnitsByPatterns},
+ * {@code TryRestartUnit} and {@code ReloadOrTryRestartUnit} (a job path,
  * then a JobRemoved signal), {@code Reload}, and {@code Reexecute} by dropping the connection.
  * {@link #on} replaces the behaviour of one method.
  */
@@ -408,13 +408,6 @@ final class FakePeer implements AutoCloseable {
           s.error(call, "org.freedesktop.DBus.Error.UnknownProperty", "no " + call.arg(1));
         }
       }
-      case "ListUnitsByNames" -> {
-        List<Object> rows = new ArrayList<>();
-        for (Object name : (List<?>) call.args().get(0)) {
-          rows.add(row(String.valueOf(name)));
-        }
-        s.reply(call, "a(ssssssouso)", rows);
-      }
       case "ListUnitsByPatterns" -> {
         List<?> states = (List<?>) call.args().get(0);
         List<Object> rows = new ArrayList<>();
@@ -444,10 +437,7 @@ final class FakePeer implements AutoCloseable {
   }
 
   private List<Object> row(String name) {
-    String state = units.get(name);
-    return List.of(
-        name, "", state == null ? "not-found" : "loaded", state == null ? "inactive" : state,
-        state == null ? "dead" : "running", "", PATH + "/unit/x", 0L, "", "/");
+    return List.of(name, "", "loaded", units.get(name), "running", "", PATH + "/unit/x", 0L, "", "/");
   }
 
   private static byte[] hex(String s) {

@@ -93,7 +93,7 @@ public final class FakeConnector implements UserManagerConnector {
     public volatile SystemdException reexecuteError;
     public volatile SystemdException reloadError;
     public volatile SystemdException listError;
-    /** Unit name to ActiveState; a name that is absent is not loaded (not-found). */
+    /** Unit name to ActiveState ("not-found": loaded without a file); an absent name is not loaded. */
     public final Map<String, String> states = new ConcurrentHashMap<>();
     /** Unit name to the result of its job; absent means "done", "unfinished" means none comes. */
     public final Map<String, String> jobResults = new ConcurrentHashMap<>();
@@ -212,8 +212,8 @@ public final class FakeConnector implements UserManagerConnector {
                     result.put(name, state);
                   }
                 });
-          } else {
-            result.put(unit, states.getOrDefault(unit, "not-found"));
+          } else if (states.containsKey(unit)) {
+            result.put(unit, states.get(unit));
           }
         }
         return result;
