@@ -80,6 +80,15 @@ final class Box {
           + "  systemctl --user -M \"$user@\" set-property \"$unit\" Markers=+needs-restart"
           + " || echo \"marking failed: $user\" >&2 &\ndone\nwait\n";
 
+  /* mark-upstream-setup.sh UNIT: the same marking as mark-upstream.sh, at most 32 users at once:
+   * before upstream's timed ways, untimed. 200 at once on systemd 262 fail for some users
+   * ("Transport endpoint is not connected"), which would leave nothing to time. */
+  private static final String MARK_UPSTREAM_SETUP =
+      "unit=$1\n"
+          + USERS
+          + "for user in $users; do echo \"$user\"; done | xargs -r -P 32 -I U"
+          + " systemctl --user -M U@ set-property \"$unit\" Markers=+needs-restart\n";
+
   /* mark-ours.sh UNIT: what our %user_restart_postun_with_restart expands to in %postun on upgrade. */
   private static final String MARK_OURS =
       "set -- 2 \"$1\"\nu=$2\n"
@@ -134,6 +143,7 @@ final class Box {
     sandbox.writeFile(DIR + "/upstream-older.sh", UPSTREAM_OLDER);
     sandbox.writeFile(DIR + "/upstream-current.sh", UPSTREAM_CURRENT.replace("@VERB@", verb));
     sandbox.writeFile(DIR + "/mark-upstream.sh", MARK_UPSTREAM);
+    sandbox.writeFile(DIR + "/mark-upstream-setup.sh", MARK_UPSTREAM_SETUP);
     sandbox.writeFile(DIR + "/mark-ours.sh", MARK_OURS);
     sandbox.writeFile(DIR + "/state.sh", STATE);
     return verb;

@@ -112,7 +112,7 @@ record Report(
             + environment.getOrDefault("upstream's verb per user", "enqueue-marked") + "` per user, in parallel";
         case UPSTREAM_OLDER -> "`systemctl --user -M UID@ daemon-reexec` for all users in parallel, then"
             + " `reload-or-restart --marked` likewise";
-      }).append(w.ours() ? "" : " (marked with upstream's `mark-restart-user-units`, untimed)").append(".\n");
+      }).append(w.ours() ? "" : " (marked as upstream's `mark-restart-user-units` marks, 32 users at once, untimed)").append(".\n");
     }
     if (options.benchCase() == Case.ONE_PACKAGE) {
       b.append("- Before each run the package's unit file (`/usr/lib/systemd/user`, not enabled) is rewritten"

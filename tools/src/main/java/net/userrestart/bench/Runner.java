@@ -139,7 +139,7 @@ final class Runner {
       expectedDescription = "sur-bench-pkg-v" + version;
     }
     ExecResult marked =
-        box.sandbox.exec(RUN_TIMEOUT, "/bin/sh", DIR + (way.ours() ? "/mark-ours.sh" : "/mark-upstream.sh"), unit);
+        box.sandbox.exec(RUN_TIMEOUT, "/bin/sh", DIR + (way.ours() ? "/mark-ours.sh" : "/mark-upstream-setup.sh"), unit);
     if (!marked.ok() || !marked.stderr().isBlank()) {
       throw new IllegalStateException("marking for " + way.label() + " failed: " + marked);
     }
