@@ -11,7 +11,7 @@ hanging up, ListUnits*, TryRestartUnit, EnqueueMarkedJobs), but:
   flood    1024 JobRemoved signals with 48 KiB paths, then an EnqueueMarkedJobs reply of
            43,000 paths (about 1 MiB);
   busy     once asked for units, replies to serials never used, without pause, until hung up on;
-  rows     a ListUnitsByNames reply of as many rows as fit in 256 KiB, which parse into most.
+  rows     a ListUnits* reply of as many rows as fit in 256 KiB, which parse into most.
 """
 import socket
 import struct
@@ -187,13 +187,11 @@ def serve(sock):
                 c.reply(serial, 'v', lambda w: (w.g('s'), w.s(version)))
             elif name == 'Reexecute':
                 return
-            elif name == 'ListUnitsByNames':
+            elif name in ('ListUnitsByNames', 'ListUnitsByPatterns'):
                 if MODE == 'busy':
                     busy(c)
                 rows = [''] * 2000 if MODE == 'rows' else ['sur-demo.service']
                 c.reply(serial, 'a(ssssssouso)', lambda w: w.unit_rows(rows))
-            elif name == 'ListUnitsByPatterns':
-                c.reply(serial, 'a(ssssssouso)', lambda w: w.unit_rows([]))
             elif name in ('TryRestartUnit', 'ReloadOrTryRestartUnit'):
                 if MODE == 'amplify':
                     c.error(serial, 'org.example.Evil', EVIL)
