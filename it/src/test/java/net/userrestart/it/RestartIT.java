@@ -37,22 +37,14 @@ class RestartIT {
     box =
         ToolSandbox.boot(
             SandboxSpec.of(3)
-                .withUserUnit(MARKED, unlimited(Trial.sleeper("marked demo")))
-                .withUserUnit(KEPT, unlimited(Trial.sleeper("never marked")))
-                .withUserUnit(TEMPLATE, unlimited(Trial.sleeper("template %i")))
+                .withUserUnit(MARKED, Trial.sleeper("marked demo"))
+                .withUserUnit(KEPT, Trial.sleeper("never marked"))
+                .withUserUnit(TEMPLATE, Trial.sleeper("template %i"))
                 .withUserUnit(
                     RELOADABLE,
                     "[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart=/bin/sleep infinity\n"
                         + "ExecReload=/bin/sh -c 'echo reloaded >> %t/sur-reloads'\n"
                         + "[Install]\nWantedBy=default.target\n"));
-  }
-
-  /**
-   * {@code unit} without the start rate limit: these tests restart the same units more often than
-   * it allows, and since systemd 257 its count survives a re-exec of the user manager.
-   */
-  static String unlimited(String unit) {
-    return unit.replaceFirst("\\[Unit\\]\n", "[Unit]\nStartLimitIntervalSec=0\n");
   }
 
   @AfterAll
