@@ -221,7 +221,7 @@ final class DBusUserManager implements UserManager {
   public Set<String> loaded(Collection<String> units) throws SystemdException {
     Set<String> loaded = new TreeSet<>();
     for (UnitStatus status : listLoaded("decide", units)) {
-      if (!"not-found".equals(status.loadState())) {
+      if (!status.notFound()) {
         loaded.add(status.name());
       }
     }
@@ -232,8 +232,7 @@ final class DBusUserManager implements UserManager {
   public Map<String, String> activeStates(Collection<String> units) throws SystemdException {
     Map<String, String> states = new HashMap<>();
     for (UnitStatus status : listLoaded("list-units", units)) {
-      String state = "not-found".equals(status.loadState()) ? "not-found" : status.activeState();
-      states.put(status.name(), state);
+      states.put(status.name(), status.notFound() ? "not-found" : status.activeState());
     }
     return states;
   }
@@ -241,6 +240,7 @@ final class DBusUserManager implements UserManager {
   /*
    * The loaded units among units, a template standing for its instances. By pattern: asking by
    * name (ListUnitsByNames) would load each unit that is not, to answer, in every manager asked.
+   * Rows for units not asked about (a user's own server may send any) are dropped.
    */
   private List<UnitStatus> listLoaded(String step, Collection<String> units)
       throws SystemdException {
@@ -254,8 +254,14 @@ final class DBusUserManager implements UserManager {
     if (patterns.isEmpty()) {
       return List.of();
     }
-    return Calls.units(
-        call(step, Calls.MANAGER, "ListUnitsByPatterns", "asas", UNIT_ROWS, List.of(), patterns));
+    Object rows =
+        call(step, Calls.MANAGER, "ListUnitsByPatterns", "asas", UNIT_ROWS, List.of(), patterns);
+    return Calls.units(rows).stream()
+        .filter(
+            row ->
+                units.contains(row.name())
+                    || units.stream().anyMatch(u -> UnitName.isInstanceOf(row.name(), u)))
+        .toList();
   }
 
   /*

@@ -15,6 +15,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -270,6 +271,20 @@ class DBusUserManagerConnectorTest {
             "foo\\x2dbar@x.service", "active"),
         states);
     assertEquals(List.of("Get", "ListUnitsByPatterns"), peer.calls(), "nothing loaded by asking");
+  }
+
+  @Test
+  void rowsForUnitsNotAskedAboutAreDropped() throws Exception {
+    List<Object> rows = new ArrayList<>();
+    for (String name : List.of("app.service", "other.service", "app@x.service", "tpl@x.service")) {
+      rows.add(List.of(name, "", "loaded", "active", "running", "", "/org/freedesktop/systemd1/unit/x", 0L, "", "/"));
+    }
+    peer.on("ListUnitsByPatterns", (c, s) -> s.reply(c, "a(ssssssouso)", rows)).start();
+    UserManager m = connect(Deadline.in(PATIENT));
+    assertEquals(
+        Map.of("app.service", "active", "tpl@x.service", "active"),
+        m.activeStates(List.of("app.service", "tpl@.service")));
+    assertEquals(Set.of("app.service", "tpl@x.service"), m.loaded(List.of("app.service", "tpl@.service")));
   }
 
   @Test
