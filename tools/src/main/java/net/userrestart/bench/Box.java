@@ -80,14 +80,10 @@ final class Box {
           + "  systemctl --user -M \"$user@\" set-property \"$unit\" Markers=+needs-restart"
           + " || echo \"marking failed: $user\" >&2 &\ndone\nwait\n";
 
-  /* mark-upstream-setup.sh UNIT: the same marking as mark-upstream.sh, at most 32 users at once:
-   * before upstream's timed ways, untimed. 200 at once on systemd 262 fail for some users
-   * ("Transport endpoint is not connected"), which would leave nothing to time. */
+  /* mark-upstream-setup.sh UNIT: the same marking as mark-upstream.sh, before upstream's timed
+   * ways, untimed, a few users at a time (perUserSetup). */
   private static final String MARK_UPSTREAM_SETUP =
-      "unit=$1\n"
-          + USERS
-          + "for user in $users; do echo \"$user\"; done | xargs -r -P 32 -I U"
-          + " systemctl --user -M U@ set-property \"$unit\" Markers=+needs-restart\n";
+      "unit=$1\n" + USERS + perUserSetup("$users", "set-property \"$unit\" Markers=+needs-restart");
 
   /* mark-ours.sh UNIT: what our %user_restart_postun_with_restart expands to in %postun on upgrade. */
   private static final String MARK_OURS =
@@ -106,6 +102,17 @@ final class Box {
           + "  out=$(setpriv --reuid=\"$uid\" --regid=\"$uid\" --clear-groups env XDG_RUNTIME_DIR=/run/user/$uid"
           + " systemctl --user show -p MainPID -p ActiveState -p Markers -p Description \"$unit\" | tr '\\n' ' ')\n"
           + "  echo \"$uid $out\"\ndone\n";
+
+  /**
+   * Shell that runs {@code systemctl --user -M UID@ ARGS} for each UID of the word list {@code
+   * uids}, 32 at a time: the benchmark's untimed setup. All at once, 200 users fail on systemd
+   * 262: each call opens a PAM session through PID 1, and logind takes 128 connections from one
+   * UID at once, PID 1's bus queue even fewer calls.
+   */
+  static String perUserSetup(String uids, String args) {
+    return "for uid in " + uids + "; do echo \"$uid\"; done | xargs -r -P 32 -I {}"
+        + " systemctl --user -M {}@ " + args + "\n";
+  }
 
   final Sandbox sandbox;
 

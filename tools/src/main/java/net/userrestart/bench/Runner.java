@@ -114,10 +114,7 @@ final class Runner {
     List<Integer> uids = box.uids();
     int count = Math.max(1, (uids.size() * percent + 99) / 100);
     Set<Integer> chosen = new TreeSet<>(uids.subList(0, count));
-    // 32 at once: 200 at once fill PID 1's bus queue on systemd 262 (a transient unit each).
-    String script =
-        "for uid in \"$@\"; do echo \"$uid\"; done | xargs -r -P 32 -I U systemctl --user -M U@ start "
-            + Box.PACKAGE_UNIT;
+    String script = Box.perUserSetup("\"$@\"", "start " + Box.PACKAGE_UNIT);
     List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", script, "sh"));
     chosen.forEach(u -> cmd.add(Integer.toString(u)));
     ExecResult r = box.sandbox.exec(RUN_TIMEOUT, cmd.toArray(String[]::new));
