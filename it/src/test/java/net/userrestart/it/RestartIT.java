@@ -160,6 +160,35 @@ class RestartIT {
     box.userctl(u, "stop", "sur-tmpl@one.service", "sur-tmpl@two.service");
   }
 
+  /* A unit installed that no manager has loaded: asking about it must not load it. */
+  @Test
+  void d_unitNoManagerLoadedIsReportedNotLoadedAndStaysSo() {
+    String idle = "sur-idle.service";
+    box.sandbox.writeFile("/etc/systemd/user/" + idle, Trial.sleeper("installed, never started"));
+    try {
+      box.users().forEach(u -> assertEquals("", loadedUnits(u, idle), u + ": loaded before the run"));
+      box.toolOk("mark", idle);
+
+      ExecResult run = box.toolOk("--all-users", "--no-reexec", "--json");
+
+      String reported = "\"unit\":\"" + idle + "\",\"action\":\"try-restart\",\"result\":\"not-loaded\"";
+      assertEquals(box.users().size(), run.stdout().split(reported, -1).length - 1, run::toString);
+      box.users().forEach(u -> assertEquals("", loadedUnits(u, idle), u + ": loaded by the run"));
+      assertFalse(box.root("test", "-e", "/run/systemd-user-restart/restart/" + idle).ok(), "mark not settled");
+    } finally {
+      box.root("rm", "-f", "/etc/systemd/user/" + idle);
+    }
+  }
+
+  /* The loaded units named unit, as list-units prints them: it lists, and loads nothing. */
+  private static String loadedUnits(SandboxUser u, String unit) {
+    ExecResult r =
+        box.sandbox.execAsUser(
+            u, ToolSandbox.RUN, "systemctl", "--user", "list-units", "--all", "--plain", "--no-legend", unit);
+    assertEquals(0, r.exitCode(), r::toString);
+    return r.stdout().strip();
+  }
+
   @Test
   void e_manyRunsInARowNeverHangOrMissAReply() {
     int runs = 15;
