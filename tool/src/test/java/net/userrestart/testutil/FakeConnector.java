@@ -202,20 +202,12 @@ public final class FakeConnector implements UserManagerConnector {
           throw listError;
         }
         Map<String, String> result = new LinkedHashMap<>();
-        for (String unit : units) {
-          if (UnitName.isTemplate(unit)) {
-            String prefix = unit.substring(0, unit.indexOf("@.") + 1);
-            String suffix = unit.substring(unit.indexOf("@.") + 1);
-            states.forEach(
-                (name, state) -> {
-                  if (name.startsWith(prefix) && name.endsWith(suffix) && !name.equals(unit)) {
-                    result.put(name, state);
-                  }
-                });
-          } else if (states.containsKey(unit)) {
-            result.put(unit, states.get(unit));
-          }
-        }
+        states.forEach(
+            (name, state) -> {
+              if (units.contains(name) || units.stream().anyMatch(u -> UnitName.isInstanceOf(name, u))) {
+                result.put(name, state);
+              }
+            });
         return result;
       }
 
