@@ -71,6 +71,10 @@ final class Box {
           + "  systemctl --user -M \"$user@\" @VERB@ || echo \"@VERB@ failed: $user\" >&2 &\n"
           + "done\nwait\n";
 
+  /* The re-execs of upstream's current way alone, for the bound: no unit is restarted. */
+  private static final String REEXEC_ALONE =
+      "systemctl reload 'user@*.service' || echo 'reload of user@*.service failed' >&2\n";
+
   /* mark-upstream.sh UNIT: upstream's mark-restart-user-units, one systemctl --user -M per user
    * and unit, for the users PID 1 lists. */
   private static final String MARK_UPSTREAM =
@@ -149,6 +153,7 @@ final class Box {
     sandbox.exec(RUN_TIMEOUT, "chmod", "0755", DIR + "/time").orThrow("chmod time");
     sandbox.writeFile(DIR + "/upstream-older.sh", UPSTREAM_OLDER);
     sandbox.writeFile(DIR + "/upstream-current.sh", UPSTREAM_CURRENT.replace("@VERB@", verb));
+    sandbox.writeFile(DIR + "/reexec-alone.sh", REEXEC_ALONE);
     sandbox.writeFile(DIR + "/mark-upstream.sh", MARK_UPSTREAM);
     sandbox.writeFile(DIR + "/mark-upstream-setup.sh", MARK_UPSTREAM_SETUP);
     sandbox.writeFile(DIR + "/mark-ours.sh", MARK_OURS);
@@ -156,9 +161,14 @@ final class Box {
     return verb;
   }
 
-  /** The script of an upstream way. */
+  /** The script of a way that is not ours. */
   static String script(Way.Kind kind) {
-    return DIR + (kind == Way.Kind.UPSTREAM_CURRENT ? "/upstream-current.sh" : "/upstream-older.sh");
+    return DIR + switch (kind) {
+      case UPSTREAM_CURRENT -> "/upstream-current.sh";
+      case UPSTREAM_OLDER -> "/upstream-older.sh";
+      case REEXEC_ALONE -> "/reexec-alone.sh";
+      case TOOL -> throw new IllegalArgumentException("ours has no script");
+    };
   }
 
   /** The archive the launcher made (class-data archive or AOT cache), or "" if none. */

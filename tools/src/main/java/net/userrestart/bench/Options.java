@@ -20,6 +20,7 @@ record Options(
     List<String> alwaysArgs,
     List<String> javaOptions,
     boolean archive,
+    boolean bound,
     Path root,
     Path out,
     Path project,
@@ -44,7 +45,7 @@ record Options(
         "Usage: Benchmark [--case restart|one-package|marking] [--root DIR] [--users 1,10,40,100]",
         "                 [--running 100,5] [--reps 3] [--starts 5] [--only WAY,...] [--cds train|none]",
         "                 [--tool-args 'ARGS'] [--needed-args 'ARGS'] [--always-args 'ARGS']",
-        "                 [--java-options 'OPTS'] [--out FILE] [--project DIR]",
+        "                 [--java-options 'OPTS'] [--bound] [--out FILE] [--project DIR]",
         "  --case          restart (default): ours, upstream's current way and the older one;",
         "                  one-package: one marked unit's file upgraded, systemd not (issue 19):",
         "                  ours --reexec=needed, ours --reexec=always, upstream's current way;",
@@ -55,7 +56,8 @@ record Options(
         "  --running       one-package: percent of users running the unit (default 100,5)",
         "  --reps          timed runs of each way per sandbox; medians are reported (default 3)",
         "  --starts        runs of 'systemd-user-restart --version' for the JVM start (default 5)",
-        "  --only          time these ways only: ours, upstream, older, needed, always",
+        "  --only          time these ways only: ours, upstream, older, needed, always,",
+        "                  reexec-alone, restart-alone",
         "  --cds           train (default): the launcher makes its class-data archive (AOT cache on",
         "                  JDK 25) in the untimed warm-up run, as on a first real run; none: without",
         "  --tool-args     more arguments for ours in the restart case, e.g. '--jobs 4'",
@@ -63,6 +65,9 @@ record Options(
         "  --always-args   ours \"always\" in the one-package case (default '--reexec=always')",
         "  --java-options  JVM options for our tool's timed runs, which then start java with the",
         "                  launcher's flags (it ignores JAVA_TOOL_OPTIONS as root) (for experiments)",
+        "  --bound         restart case: also time the work's two halves alone, every manager",
+        "                  re-executed by `systemctl reload 'user@*.service'` (reexec-alone) and ours",
+        "                  with --no-reexec (restart-alone), for the floor of any client (systemd 257+)",
         "  --out           Markdown report (default target/benchmark.md)",
         "Needs root, a built jar (mvn package) and /usr/bin/time (Debian package time) in the tree.",
         "Run it with: mvn -Pbench -DskipTests package [-Dbench.args='--users 1,10 --reps 5']");
@@ -73,14 +78,23 @@ record Options(
     List<Way> all =
         switch (benchCase) {
           case RESTART -> {
-            List<String> args = new ArrayList<>(toolArgs);
-            yield List.of(Way.tool("ours", args), Way.upstreamCurrent(), Way.upstreamOlder());
+            List<Way> ways = new ArrayList<>(List.of(Way.tool("ours", toolArgs), Way.upstreamCurrent(), Way.upstreamOlder()));
+            if (bound) {
+              List<String> noReexec = new ArrayList<>(List.of("--no-reexec"));
+              noReexec.addAll(toolArgs);
+              ways.add(Way.reexecAlone());
+              ways.add(Way.tool(RESTART_ALONE, noReexec));
+            }
+            yield ways;
           }
           case ONE_PACKAGE -> List.of(Way.tool("needed", neededArgs), Way.tool("always", alwaysArgs), Way.upstreamCurrent());
           case MARKING -> List.of();
         };
     return all.stream().filter(w -> only.isEmpty() || only.contains(w.label())).toList();
   }
+
+  /** The label of the way that restarts without re-executing, for the bound. */
+  static final String RESTART_ALONE = "restart-alone";
 
   /** The jar our tool's launcher runs. */
   Path jar() {
@@ -100,6 +114,7 @@ record Options(
     List<String> alwaysArgs = List.of("--reexec=always");
     List<String> javaOptions = List.of();
     boolean archive = true;
+    boolean bound = false;
     Path root = null;
     Path out = Path.of("target/benchmark.md");
     Path project = Path.of("").toAbsolutePath();
@@ -112,6 +127,10 @@ record Options(
       }
       if (a.equals("-h") || a.equals("--help")) {
         help = true;
+        continue;
+      }
+      if (a.equals("--bound")) {
+        bound = true;
         continue;
       }
       if (i + 1 >= words.size()) {
@@ -148,7 +167,7 @@ record Options(
       throw new IllegalArgumentException("--reps, --starts, --users and --running (1 to 100) must be positive");
     }
     return new Options(benchCase, users, benchCase == Case.ONE_PACKAGE ? running : List.of(100), reps, starts, only,
-        toolArgs, neededArgs, alwaysArgs, javaOptions, archive, root, out, project, help);
+        toolArgs, neededArgs, alwaysArgs, javaOptions, archive, bound, root, out, project, help);
   }
 
   private static String oneOf(String option, String value, String... allowed) {

@@ -136,10 +136,13 @@ final class Runner {
       box.sandbox.writeFile(Box.PACKAGE_UNIT_PATH, packageUnit(version));
       expectedDescription = "sur-bench-pkg-v" + version;
     }
-    ExecResult marked =
-        box.sandbox.exec(RUN_TIMEOUT, "/bin/sh", DIR + (way.ours() ? "/mark-ours.sh" : "/mark-upstream-setup.sh"), unit);
-    if (!marked.ok() || !marked.stderr().isBlank()) {
-      throw new IllegalStateException("marking for " + way.label() + " failed: " + marked);
+    boolean restarts = way.kind() != Way.Kind.REEXEC_ALONE;
+    if (restarts) {
+      ExecResult marked =
+          box.sandbox.exec(RUN_TIMEOUT, "/bin/sh", DIR + (way.ours() ? "/mark-ours.sh" : "/mark-upstream-setup.sh"), unit);
+      if (!marked.ok() || !marked.stderr().isBlank()) {
+        throw new IllegalStateException("marking for " + way.label() + " failed: " + marked);
+      }
     }
     Map<Integer, UnitState> before = box.states(unit);
     List<String> argv = new ArrayList<>();
@@ -159,7 +162,8 @@ final class Runner {
     long cpu1 = box.managerCpuMicros();
     long all1 = box.sandboxCpuMicros();
     Map<Integer, UnitState> after = box.states(unit);
-    String problem = verify(before, after, running, expectedDescription, !way.ours());
+    String problem =
+        restarts ? verify(before, after, running, expectedDescription, !way.ours()) : kept(before, after);
     double rssMb = 0;
     double toolCpu = 0;
     // systemctl 262 warns that the older way's --marked is deprecated: no failure.
@@ -206,6 +210,20 @@ final class Runner {
           }
         });
     return bad.isEmpty() ? null : "not restarted: " + bad.stream().limit(5).collect(Collectors.joining("; "))
+        + (bad.size() > 5 ? " and " + (bad.size() - 5) + " more" : "");
+  }
+
+  /* Null when every user's unit still runs with the MainPID it had: nothing was restarted. */
+  private static String kept(Map<Integer, UnitState> before, Map<Integer, UnitState> after) {
+    List<String> bad = new ArrayList<>();
+    before.forEach(
+        (uid, b) -> {
+          UnitState a = after.get(uid);
+          if (a == null || !a.mainPid().equals(b.mainPid()) || !a.activeState().equals(b.activeState())) {
+            bad.add(uid + ": " + b + " -> " + a);
+          }
+        });
+    return bad.isEmpty() ? null : "changed: " + bad.stream().limit(5).collect(Collectors.joining("; "))
         + (bad.size() > 5 ? " and " + (bad.size() - 5) + " more" : "");
   }
 

@@ -25,7 +25,13 @@ record Way(String label, Kind kind, List<String> toolArgs) {
      * The older helper: {@code systemctl --user -M UID@ daemon-reexec} for all users in parallel,
      * then {@code reload-or-restart --marked} likewise.
      */
-    UPSTREAM_OLDER
+    UPSTREAM_OLDER,
+    /**
+     * Half of the work alone, for the bound ({@code --bound}): {@code systemctl reload
+     * 'user@*.service'}, every manager re-executed through PID 1 at once, no unit restarted, no
+     * client of ours.
+     */
+    REEXEC_ALONE
   }
 
   static Way tool(String label, List<String> args) {
@@ -38,6 +44,10 @@ record Way(String label, Kind kind, List<String> toolArgs) {
 
   static Way upstreamOlder() {
     return new Way("older", Kind.UPSTREAM_OLDER, List.of());
+  }
+
+  static Way reexecAlone() {
+    return new Way("reexec-alone", Kind.REEXEC_ALONE, List.of());
   }
 
   boolean ours() {

@@ -23,6 +23,14 @@ class OptionsTest {
   }
 
   @Test
+  void boundAddsTheWorksTwoHalvesAlone() {
+    Options o = Options.parse(new String[] {"--bound", "--tool-args", "--jobs 4"});
+    assertEquals(List.of("ours", "upstream", "older", "reexec-alone", "restart-alone"), labels(o));
+    assertEquals(Way.Kind.REEXEC_ALONE, o.ways().get(3).kind());
+    assertEquals(List.of("--no-reexec", "--jobs", "4"), o.ways().get(4).toolArgs());
+  }
+
+  @Test
   void onePackageRacesBothPoliciesAndUpstreamAtItsOwnUserCounts() {
     Options o = Options.parse(new String[] {"--case", "one-package"});
     assertEquals(List.of("needed", "always", "upstream"), labels(o));
