@@ -83,7 +83,7 @@ record Options(
               List<String> noReexec = new ArrayList<>(List.of("--no-reexec"));
               noReexec.addAll(toolArgs);
               ways.add(Way.reexecAlone());
-              ways.add(Way.tool(RESTART_ALONE, noReexec));
+              ways.add(Way.tool(Way.RESTART_ALONE_LABEL, noReexec));
             }
             yield ways;
           }
@@ -92,9 +92,6 @@ record Options(
         };
     return all.stream().filter(w -> only.isEmpty() || only.contains(w.label())).toList();
   }
-
-  /** The label of the way that restarts without re-executing, for the bound. */
-  static final String RESTART_ALONE = "restart-alone";
 
   /** The jar our tool's launcher runs. */
   Path jar() {

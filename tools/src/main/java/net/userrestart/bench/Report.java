@@ -74,14 +74,14 @@ record Report(
         + " | its CPU of ours (s) | the work's floor (s) | upstream ÷ 2 (s) | ours (s) |\n");
     b.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Row r : rows) {
-      boolean both = r.has(Way.reexecAlone().label()) && r.has(Options.RESTART_ALONE);
+      boolean both = r.has(Way.REEXEC_ALONE_LABEL) && r.has(Way.RESTART_ALONE_LABEL);
       b.append(format("| %d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
           r.users(),
-          wall(r, Way.reexecAlone().label()),
-          cpu(r, Way.reexecAlone().label()),
-          wall(r, Options.RESTART_ALONE),
-          cpu(r, Options.RESTART_ALONE),
-          r.has(Options.RESTART_ALONE) ? format("%.2f", r.toolCpu(Options.RESTART_ALONE)) : "–",
+          wall(r, Way.REEXEC_ALONE_LABEL),
+          cpu(r, Way.REEXEC_ALONE_LABEL),
+          wall(r, Way.RESTART_ALONE_LABEL),
+          cpu(r, Way.RESTART_ALONE_LABEL),
+          r.has(Way.RESTART_ALONE_LABEL) ? format("%.2f", r.toolCpu(Way.RESTART_ALONE_LABEL)) : "–",
           both ? f3(workFloor(r)) : "–",
           r.has("upstream") ? f3(r.wall("upstream") / 2) : "–",
           wall(r, "ours")));
@@ -90,7 +90,7 @@ record Report(
 
   /* The managers' CPU of re-executing every one of them and of the restarts, ÷ cores. */
   private double workFloor(Row r) {
-    return (r.managerCpu(Way.reexecAlone().label()) + r.managerCpu(Options.RESTART_ALONE)) / cores;
+    return (r.managerCpu(Way.REEXEC_ALONE_LABEL) + r.managerCpu(Way.RESTART_ALONE_LABEL)) / cores;
   }
 
   private void onePackageTable(StringBuilder b) {
@@ -187,7 +187,7 @@ record Report(
       if (r.has("upstream") && r.users() == 40) {
         double x = r.wall("upstream") / r.wall("ours");
         b.append(format("; ≥ 2× faster than upstream: %.2f× %s", x, verdict(x >= 2)));
-        if (r.has(Way.reexecAlone().label()) && r.has(Options.RESTART_ALONE)) {
+        if (r.has(Way.REEXEC_ALONE_LABEL) && r.has(Way.RESTART_ALONE_LABEL)) {
           b.append(format(" (needs ≤ %.3f s; the work's floor alone is %.3f s, leaving %.3f s for any client)",
               r.wall("upstream") / 2, workFloor(r), r.wall("upstream") / 2 - workFloor(r)));
         }

@@ -8,6 +8,11 @@ import java.util.List;
  * sandbox: our tool with its arguments, or one of upstream's shell ways.
  */
 record Way(String label, Kind kind, List<String> toolArgs) {
+  /** The labels of the work's two halves alone, for the bound ({@code --bound}). */
+  static final String REEXEC_ALONE_LABEL = "reexec-alone";
+
+  static final String RESTART_ALONE_LABEL = "restart-alone";
+
   Way {
     toolArgs = List.copyOf(toolArgs);
   }
@@ -47,7 +52,7 @@ record Way(String label, Kind kind, List<String> toolArgs) {
   }
 
   static Way reexecAlone() {
-    return new Way("reexec-alone", Kind.REEXEC_ALONE, List.of());
+    return new Way(REEXEC_ALONE_LABEL, Kind.REEXEC_ALONE, List.of());
   }
 
   boolean ours() {
