@@ -256,12 +256,7 @@ final class DBusUserManager implements UserManager {
     }
     Object rows =
         call(step, Calls.MANAGER, "ListUnitsByPatterns", "asas", UNIT_ROWS, List.of(), patterns);
-    return Calls.units(rows).stream()
-        .filter(
-            row ->
-                units.contains(row.name())
-                    || units.stream().anyMatch(u -> UnitName.isInstanceOf(row.name(), u)))
-        .toList();
+    return Calls.units(rows).stream().filter(row -> UnitName.isAmong(row.name(), units)).toList();
   }
 
   /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 package net.userrestart.systemd;
 
+import java.util.Collection;
 import java.util.Set;
 import net.userrestart.log.Shown;
 
@@ -68,6 +69,11 @@ public final class UnitName {
         && unit.length() > template.length()
         && unit.startsWith(template.substring(0, at + 1))
         && unit.endsWith(template.substring(at + 1));
+  }
+
+  /** True when {@code unit} is one of {@code names}, or an instance of a template among them. */
+  public static boolean isAmong(String unit, Collection<String> names) {
+    return names.contains(unit) || names.stream().anyMatch(name -> isInstanceOf(unit, name));
   }
 
   /** A {@code ListUnitsByPatterns} glob that matches every instance of {@code template}. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -187,5 +188,14 @@ class UnitNameTest {
     assertFalse(UnitName.isInstanceOf("app@x.socket", "app@.service"));
     assertFalse(UnitName.isInstanceOf("myapp@x.service", "app@.service"));
     assertFalse(UnitName.isInstanceOf("app.service", "app.service"));
+  }
+
+  @Test
+  void aUnitIsAmongNamesItselfOrThroughItsTemplate() {
+    List<String> asked = List.of("app.service", "tpl@.service");
+    assertTrue(UnitName.isAmong("app.service", asked));
+    assertTrue(UnitName.isAmong("tpl@x.service", asked));
+    assertFalse(UnitName.isAmong("other.service", asked));
+    assertFalse(UnitName.isAmong("app@x.service", asked));
   }
 }

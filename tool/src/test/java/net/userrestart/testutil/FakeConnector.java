@@ -204,7 +204,7 @@ public final class FakeConnector implements UserManagerConnector {
         Map<String, String> result = new LinkedHashMap<>();
         states.forEach(
             (name, state) -> {
-              if (units.contains(name) || units.stream().anyMatch(u -> UnitName.isInstanceOf(name, u))) {
+              if (UnitName.isAmong(name, units)) {
                 result.put(name, state);
               }
             });
