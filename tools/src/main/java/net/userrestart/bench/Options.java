@@ -163,6 +163,9 @@ record Options(
         || running.stream().anyMatch(p -> p < 1 || p > 100)) {
       throw new IllegalArgumentException("--reps, --starts, --users and --running (1 to 100) must be positive");
     }
+    if (bound && benchCase != Case.RESTART) {
+      throw new IllegalArgumentException("--bound is for --case restart only");
+    }
     return new Options(benchCase, users, benchCase == Case.ONE_PACKAGE ? running : List.of(100), reps, starts, only,
         toolArgs, neededArgs, alwaysArgs, javaOptions, archive, bound, root, out, project, help);
   }

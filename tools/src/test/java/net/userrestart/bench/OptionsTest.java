@@ -58,5 +58,6 @@ class OptionsTest {
     assertThrows(IllegalArgumentException.class, () -> Options.parse(new String[] {"--case", "fast"}));
     assertThrows(IllegalArgumentException.class, () -> Options.parse(new String[] {"--running", "0"}));
     assertThrows(IllegalArgumentException.class, () -> Options.parse(new String[] {"--users"}));
+    assertThrows(IllegalArgumentException.class, () -> Options.parse(new String[] {"--case", "marking", "--bound"}));
   }
 }
